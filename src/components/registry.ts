@@ -1,0 +1,32 @@
+/**
+ * The one explicit list of component types. Adding a type = a folder + one line here + its
+ * conformance test passing. Lookups go through this registry, never through `if (type === ...)`.
+ */
+import type { ComponentDefinition, ComponentKind } from './contract.js';
+
+const definitions: ComponentDefinition[] = [
+  // sources
+  // transforms (parsers are transforms)
+  // sinks
+];
+
+const byKey = new Map<string, ComponentDefinition>();
+for (const d of definitions) {
+  const key = `${d.kind}:${d.type}`;
+  if (byKey.has(key)) throw new Error(`component ${key} registered twice`);
+  byKey.set(key, d);
+}
+
+/** The definition of `type` for `kind`, or undefined. */
+export function lookup(kind: ComponentKind, type: string): ComponentDefinition | undefined {
+  return byKey.get(`${kind}:${type}`);
+}
+
+/** All types of a kind, sorted by name (for docs and error messages). */
+export function typesOf(kind: ComponentKind): string[] {
+  return definitions.filter((d) => d.kind === kind).map((d) => d.type).sort();
+}
+
+export function allDefinitions(): ReadonlyArray<ComponentDefinition> {
+  return definitions;
+}
