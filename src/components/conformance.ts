@@ -10,11 +10,13 @@ import type { Static, TObject } from '@sinclair/typebox';
 import { validateAgainst } from '../config/validate.js';
 import type { LogBatch } from '../core/events.js';
 import type { ComponentDefinition, Sink, Source, Transform } from './contract.js';
-import { makeTestContext } from './testing.js';
+import { makeTestContext, type TestContext } from './testing.js';
 
 export interface ConformanceOptions {
   /** A config to build with instead of `example` (e.g. pointing at a temp dir); gets the component's data dir. */
   config?: (dataDir: string) => Static<TObject>;
+  /** Completes the test context before build (e.g. attaches a real store for the `store` sink). */
+  prepare?: (ctx: TestContext) => Promise<() => Promise<void>>;
 }
 
 function clone<T>(v: T): T {
@@ -51,6 +53,7 @@ export function conformance(def: ComponentDefinition, moduleUrl: string, opts: C
 
     it('builds, starts and stops idempotently', async () => {
       const ctx = makeTestContext(def.kind, def.type);
+      const release = opts.prepare ? await opts.prepare(ctx) : async () => {};
       try {
         const config = opts.config ? opts.config(ctx.dataDir) : clone(def.example);
         assert.deepEqual(validateAgainst(def.schema, config), []);
@@ -74,6 +77,7 @@ export function conformance(def: ComponentDefinition, moduleUrl: string, opts: C
         await c.stop();
         await c.stop();
       } finally {
+        await release();
         ctx.abort();
         ctx.cleanup();
       }

@@ -10,6 +10,7 @@ import type { Registry } from 'prom-client';
 import type { LogBatch } from '../core/events.js';
 import type { Service } from '../core/service.js';
 import type { Micros } from '../core/time.js';
+import type { LogAppender } from '../store/interfaces.js';
 
 export type ComponentKind = 'source' | 'transform' | 'sink';
 
@@ -44,6 +45,8 @@ export interface ComponentContext {
   /** Aborted when the process shuts down. */
   signal: AbortSignal;
   now(): Micros;
+  /** Stores this process runs (only `vigil run` has the embedded store); local sinks take them from here. */
+  stores: { logs?: LogAppender };
 }
 
 export interface SourceContext extends ComponentContext {

@@ -2,12 +2,26 @@
  * The one explicit list of component types. Adding a type = a folder + one line here + its
  * conformance test passing. Lookups go through this registry, never through `if (type === ...)`.
  */
+import storeSink from '../sinks/store/index.js';
 import type { ComponentDefinition, ComponentKind } from './contract.js';
+import fileSource from '../sources/file/index.js';
+import jsonParser from '../pipeline/parsers/json/index.js';
+import levelParser from '../pipeline/parsers/level/index.js';
+import logfmtParser from '../pipeline/parsers/logfmt/index.js';
+import regexParser from '../pipeline/parsers/regex/index.js';
+import timestampParser from '../pipeline/parsers/timestamp/index.js';
 
 const definitions: ComponentDefinition[] = [
   // sources
+  fileSource,
   // transforms (parsers are transforms)
+  jsonParser,
+  logfmtParser,
+  regexParser,
+  timestampParser,
+  levelParser,
   // sinks
+  storeSink as ComponentDefinition,
 ];
 
 const byKey = new Map<string, ComponentDefinition>();

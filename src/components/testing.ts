@@ -36,6 +36,7 @@ export function makeTestContext(kind: ComponentKind, type: string, id = `test_${
     hostname: 'testhost',
     signal: ac.signal,
     now: nowMicros,
+    stores: {},
     registry,
     emitted: [],
     onEmit: async () => {},

@@ -5,6 +5,8 @@
 import type { TSchema } from '@sinclair/typebox';
 import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
 import addFormatsModule from 'ajv-formats';
+import { parseDuration } from '../core/time.js';
+import { parseBytes } from '../core/units.js';
 
 /** One problem in a config, with where it is. */
 export interface ConfigIssue {
@@ -17,6 +19,10 @@ export interface ConfigIssue {
 
 const ajv = new Ajv({ allErrors: true, strict: false, useDefaults: true, coerceTypes: false });
 (addFormatsModule as unknown as (a: Ajv) => void)(ajv);
+ajv.addFormat('prom-duration', { type: 'string', validate: (s: string) => parseDuration(s) !== undefined });
+ajv.addFormat('byte-size', { type: 'string', validate: (s: string) => parseBytes(s) !== undefined });
+ajv.addFormat('regex-re2', { type: 'string', validate: (s: string) => { try { new RegExp(s); return true; } catch { return false; } } });
+ajv.addFormat('listen-address', { type: 'string', validate: (s: string) => /^(\[[0-9a-fA-F:.]+\]|[^:\s]*):\d{1,5}$/.test(s) });
 const cache = new WeakMap<object, ValidateFunction>();
 
 function compile(schema: TSchema): ValidateFunction {
@@ -60,6 +66,16 @@ function describe(e: ErrorObject): { extra: Array<string | number>; message: str
         extra: [],
         message: `must be one of: ${(e.params as { allowedValues: unknown[] }).allowedValues.map((v) => JSON.stringify(v)).join(', ')}`,
       };
+    case 'format': {
+      const f = (e.params as { format: string }).format;
+      const hint: Record<string, string> = {
+        'prom-duration': 'must be a duration like 30s, 5m, 1h30m, 7d',
+        'byte-size': 'must be a size like 1048576, 512KiB, 10MB',
+        'regex-re2': 'must be a valid regular expression',
+        'listen-address': 'must be host:port, e.g. 127.0.0.1:9470 or [::1]:9470',
+      };
+      return { extra: [], message: hint[f] ?? `must be a valid ${f}` };
+    }
     case 'const':
       return { extra: [], message: `must be ${JSON.stringify((e.params as { allowedValue: unknown }).allowedValue)}` };
     default:

@@ -57,6 +57,11 @@ export interface LogSelect {
   order: 'time' | 'stream';
   /** Applied by the store (with bloom filters to skip chunks) before anything is yielded. */
   lineFilters?: LineFilter[];
+  /**
+   * When true and there are no line filters, yielded `lines` are empty strings and the store reads
+   * only timestamps (count_over_time, rate; not bytes_over_time or anything parsing lines).
+   */
+  skipLines?: boolean;
   signal?: AbortSignal;
 }
 

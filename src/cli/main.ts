@@ -1,0 +1,61 @@
+/**
+ * The `vigil` command line. Wiring only; the only place that exits the process.
+ */
+import { existsSync } from 'node:fs';
+import { Command, Option } from 'commander';
+import { VERSION } from '../core/version.js';
+import { checkCommand } from './check.js';
+import { queryCommand } from './query.js';
+import { runCommand } from './run-command.js';
+
+export async function main(argv: string[]): Promise<void> {
+  const program = new Command();
+  program.name('vigil').description('Keeps services highly available by watching them.').version(VERSION, '-v, --version');
+  const defaultConfig = existsSync('vigil.yaml') ? 'vigil.yaml' : undefined;
+
+  program
+    .command('run')
+    .description('Run everything on this machine: collect logs into the embedded store and serve the API (127.0.0.1:9470).')
+    .option('-c, --config <file>', 'config file (default: ./vigil.yaml if present, else built-in defaults)', defaultConfig)
+    .action(async (o: { config?: string }) => {
+      process.exitCode = await runCommand(o);
+    });
+
+  program
+    .command('check')
+    .description('Validate a config file and print the component graph.')
+    .option('-c, --config <file>', 'config file', defaultConfig)
+    .option('--mode <mode>', 'run or agent', 'run')
+    .action((o: { config?: string; mode: string }) => {
+      process.exitCode = checkCommand(o);
+    });
+
+  program
+    .command('query')
+    .description('Run a LogQL query against a Vigil server.')
+    .argument('<logql>', 'the query, e.g. \'{service="api"} |= "timeout"\'')
+    .option('--since <duration>', 'look back this far from now', '1h')
+    .option('--from <time>', 'start (RFC 3339, unix seconds or a duration ago like 2h)')
+    .option('--to <time>', 'end (RFC 3339, unix seconds or a duration ago); default now')
+    .option('--limit <n>', 'most log lines to return', '100')
+    .option('--step <duration>', 'resolution step of metric queries')
+    .option('--forward', 'oldest first (default: newest first)')
+    .addOption(new Option('-o, --output <format>', 'output format').choices(['default', 'raw', 'json', 'table']).default('default'))
+    .option('--instant', 'evaluate a metric query at one instant (--to) instead of over a range')
+    .option('-t, --tail', 'follow new lines as they arrive')
+    .option('--server <url>', 'Vigil server', process.env['VIGIL_SERVER'] ?? 'http://127.0.0.1:9470')
+    .option('--token <token>', 'API token (default: $VIGIL_TOKEN)', process.env['VIGIL_TOKEN'])
+    .option('--tenant <id>', 'tenant (X-Scope-OrgID)', process.env['VIGIL_TENANT'])
+    .action(async (logql: string, o) => {
+      process.exitCode = await queryCommand(logql, o);
+    });
+
+  program
+    .command('version')
+    .description('Print the version.')
+    .action(() => {
+      process.stdout.write(`vigil ${VERSION} (node ${process.version})\n`);
+    });
+
+  await program.parseAsync(argv);
+}

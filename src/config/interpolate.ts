@@ -1,0 +1,41 @@
+/**
+ * `${VAR}` and `${VAR:-default}` in config string values, as Loki's -config.expand-env and Docker
+ * Compose do; `$$` is a literal `$`. Applied to parsed scalars (not raw text) so YAML positions stay
+ * exact and a variable's value can never inject YAML structure.
+ */
+export interface InterpolationError {
+  path: Array<string | number>;
+  message: string;
+}
+
+const VAR = /\$\$|\$\{([A-Za-z_][A-Za-z0-9_]*)(?::?-([^}]*))?\}|\$\{([^}]*)\}?/g;
+
+function interpolateString(s: string, env: Readonly<Record<string, string | undefined>>, path: Array<string | number>, errors: InterpolationError[]): string {
+  if (!s.includes('$')) return s;
+  return s.replace(VAR, (all, name: string | undefined, def: string | undefined, bad: string | undefined) => {
+    if (all === '$$') return '$';
+    if (name === undefined) {
+      errors.push({ path, message: `malformed variable reference ${JSON.stringify(all)} (use \${NAME} or \${NAME:-default}; $$ for a literal $)` });
+      return all;
+    }
+    void bad;
+    const v = env[name];
+    if (v !== undefined && v !== '') return v;
+    if (def !== undefined) return def;
+    if (v === '') return '';
+    errors.push({ path, message: `environment variable ${name} is not set (give a default with \${${name}:-value})` });
+    return '';
+  });
+}
+
+/** Returns a copy of `value` with every string interpolated; errors carry the path of the string. */
+export function interpolate(value: unknown, env: Readonly<Record<string, string | undefined>>, errors: InterpolationError[], path: Array<string | number> = []): unknown {
+  if (typeof value === 'string') return interpolateString(value, env, path, errors);
+  if (Array.isArray(value)) return value.map((v, i) => interpolate(v, env, errors, [...path, i]));
+  if (value !== null && typeof value === 'object') {
+    const out: Record<string, unknown> = {};
+    for (const [k, v] of Object.entries(value)) out[k] = interpolate(v, env, errors, [...path, k]);
+    return out;
+  }
+  return value;
+}

@@ -1,0 +1,31 @@
+/**
+ * Vigil's own log: pino, pretty on a terminal and JSON otherwise, plus (optionally) a JSON file in
+ * the data dir that the default `self` source collects into the store. Fields are key/value; the
+ * error field is `error`.
+ */
+import { mkdirSync } from 'node:fs';
+import { dirname } from 'node:path';
+import { pino, type Logger, type StreamEntry } from 'pino';
+import pretty from 'pino-pretty';
+
+export interface LoggerOptions {
+  level: string;
+  format: 'auto' | 'json' | 'pretty';
+  /** Path of a JSON log file to write beside the console, if any. */
+  file?: string;
+  /** Where console output goes (default stderr, so `vigil query` output on stdout stays clean). */
+  dest?: NodeJS.WritableStream & { isTTY?: boolean };
+}
+
+export function createLogger(o: LoggerOptions): Logger {
+  const out = o.dest ?? process.stderr;
+  const usePretty = o.format === 'pretty' || (o.format === 'auto' && Boolean((out as { isTTY?: boolean }).isTTY));
+  const streams: StreamEntry[] = [
+    { level: o.level as pino.Level, stream: usePretty ? pretty({ destination: out as never, colorize: true, translateTime: 'SYS:HH:MM:ss.l', ignore: 'pid,hostname', sync: true }) : out },
+  ];
+  if (o.file) {
+    mkdirSync(dirname(o.file), { recursive: true });
+    streams.push({ level: o.level as pino.Level, stream: pino.destination({ dest: o.file, sync: false, mkdir: true }) });
+  }
+  return pino({ level: o.level, base: { service: 'vigil' }, errorKey: 'error' }, pino.multistream(streams));
+}

@@ -1,0 +1,226 @@
+import assert from 'node:assert/strict';
+import { appendFileSync, readFileSync, copyFileSync, mkdirSync, renameSync, truncateSync, unlinkSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { after, describe, it } from 'node:test';
+import { counterValue } from '../../components/testing.js';
+import { cleanup, sleep, startSource, tempDir, testConfig, waitFor } from './test-helpers.js';
+
+const dirs: string[] = [];
+after(() => cleanup(...dirs));
+function dir(): string {
+  const d = tempDir();
+  dirs.push(d);
+  return d;
+}
+const numbered = (prefix: string, from: number, to: number): string => {
+  let s = '';
+  for (let i = from; i < to; i++) s += `${prefix} ${i}\n`;
+  return s;
+};
+
+describe('file source: rotation and truncation', () => {
+  it('rotation by rename: reads what is written to the old file after the rename, then the new file from 0', async () => {
+    const d = dir();
+    const p = join(d, 'app.log');
+    writeFileSync(p, 'before 1\n');
+    const h = await startSource(d, testConfig(d));
+    try {
+      await waitFor(() => h.lines().length === 1, 'first line');
+      renameSync(p, join(d, 'app.log.1')); // not matched by *.log: only the open handle reaches it
+      appendFileSync(join(d, 'app.log.1'), 'after rename 2\n');
+      writeFileSync(p, 'new file 1\n');
+      await waitFor(() => h.lines().length === 3, 'old tail and new file');
+      assert.deepEqual(h.lines().sort(), ['after rename 2', 'before 1', 'new file 1']);
+      const names = new Set(h.records().map((r) => r.labels['filename']));
+      assert.deepEqual([...names], [p], 'the rotated file keeps the filename it was found at');
+      // After rotate_wait the old file is released.
+      await waitFor(() => h.ctx.registry.getSingleMetric('vigil_source_file_watched_files') !== undefined, 'gauge');
+      await sleep(500);
+      const g = await h.ctx.registry.getSingleMetric('vigil_source_file_watched_files')?.get();
+      assert.equal(g?.values[0]?.value, 1);
+    } finally {
+      await h.stop();
+    }
+  });
+
+  it('copytruncate: the file shrinks below the offset, is read again from 0, counted', async () => {
+    const d = dir();
+    const p = join(d, 'ct.log');
+    writeFileSync(p, numbered('first', 0, 50));
+    const h = await startSource(d, testConfig(d));
+    try {
+      await waitFor(() => h.lines().length === 50, 'first part');
+      copyFileSync(p, join(d, 'ct.log.1'));
+      truncateSync(p, 0);
+      await sleep(100);
+      appendFileSync(p, 'second 0\nsecond 1\n');
+      await waitFor(() => h.lines().length === 52, 'after truncation');
+      assert.deepEqual(h.lines().slice(50), ['second 0', 'second 1']);
+      assert.equal(await counterValue(h.ctx.registry, 'vigil_source_file_truncations_total'), 1);
+    } finally {
+      await h.stop();
+    }
+  });
+
+  it('truncation to a smaller non-zero size restarts from 0', async () => {
+    const d = dir();
+    const p = join(d, 't.log');
+    writeFileSync(p, numbered('x', 0, 100));
+    const h = await startSource(d, testConfig(d));
+    try {
+      await waitFor(() => h.lines().length === 100, 'first');
+      writeFileSync(p, 'short 1\nshort 2\n'); // O_TRUNC then write
+      await waitFor(() => h.lines().length === 102, 'rewritten');
+      assert.deepEqual(h.lines().slice(100), ['short 1', 'short 2']);
+    } finally {
+      await h.stop();
+    }
+  });
+
+  it('a deleted file is read to its end and released; a new file at the same path is read from 0', async () => {
+    const d = dir();
+    const p = join(d, 'd.log');
+    writeFileSync(p, 'one\ntwo\n');
+    const h = await startSource(d, testConfig(d));
+    try {
+      await waitFor(() => h.lines().length === 2, 'first file');
+      unlinkSync(p);
+      writeFileSync(p, 'three\n'); // may reuse the inode: identity includes the fingerprint
+      await waitFor(() => h.lines().length === 3, 'recreated file');
+      assert.deepEqual(h.lines(), ['one', 'two', 'three']);
+    } finally {
+      await h.stop();
+    }
+  });
+
+  it('delete + recreate while stopped: a reused inode with another fingerprint is a new file', async () => {
+    const d = dir();
+    const data = dir();
+    const p = join(d, 'r.log');
+    writeFileSync(p, 'alpha 1\nalpha 2\n');
+    const h = await startSource(d, testConfig(d), data);
+    await waitFor(() => h.lines().length === 2, 'alpha');
+    await h.stop();
+    unlinkSync(p);
+    writeFileSync(p, 'beta 1\n'); // shorter than the saved offset and different content
+    const h2 = await startSource(d, testConfig(d), data);
+    try {
+      await waitFor(() => h2.lines().length === 1, 'beta');
+      assert.deepEqual(h2.lines(), ['beta 1']);
+    } finally {
+      await h2.stop();
+    }
+  });
+});
+
+describe('file source: checkpoints and delivery', () => {
+  it('resumes from the checkpoint after a restart: nothing lost, nothing duplicated', async () => {
+    const d = dir();
+    const data = dir();
+    const p = join(d, 'app.log');
+    writeFileSync(p, numbered('a', 0, 1000));
+    const h = await startSource(d, testConfig(d), data);
+    await waitFor(() => h.lines().length === 1000, 'first run');
+    await h.stop();
+    appendFileSync(p, numbered('a', 1000, 1500)); // written while stopped
+    const h2 = await startSource(d, testConfig(d, { start_at: 'end' }), data);
+    try {
+      appendFileSync(p, numbered('a', 1500, 1600));
+      await waitFor(() => h2.lines().length === 600, 'second run');
+      assert.deepEqual(h2.lines(), numbered('a', 1000, 1600).trimEnd().split('\n'));
+      const saved = JSON.parse(readFileSync(join(data, 'checkpoints.json'), 'utf8')) as { checkpoints: Array<{ path: string }> };
+      assert.equal(saved.checkpoints[0]?.path, p);
+    } finally {
+      await h2.stop();
+    }
+  });
+
+  it('after a crash (no stop), re-reads at most the last batch', async () => {
+    const d = dir();
+    const data = dir();
+    const p = join(d, 'app.log');
+    writeFileSync(p, numbered('c', 0, 300));
+    let gate: (() => void) | undefined;
+    let emits = 0;
+    const h = await startSource(d, testConfig(d, { batch_max_lines: 100, checkpoint_interval: '0s' }), data, (ctx) => {
+      ctx.onEmit = async () => {
+        emits++;
+        if (emits === 3) await new Promise<void>((r) => (gate = r)); // the 3rd batch is in flight at the "crash"
+      };
+    });
+    await waitFor(() => gate !== undefined, 'third batch in flight');
+    // Simulate kill -9: copy the durable state now, as a crashed process would leave it.
+    const crashed = dir();
+    mkdirSync(crashed, { recursive: true });
+    copyFileSync(join(data, 'checkpoints.json'), join(crashed, 'checkpoints.json'));
+    gate?.();
+    await h.stop();
+    const h2 = await startSource(d, testConfig(d, { batch_max_lines: 100 }), crashed);
+    try {
+      await waitFor(() => h2.lines().length >= 100, 'resumed');
+      await sleep(150);
+      const firstRun = h.lines();
+      const secondRun = h2.lines();
+      const all = new Set([...firstRun, ...secondRun]);
+      assert.equal(all.size, 300, 'nothing lost');
+      assert.ok(secondRun.length <= 100, `re-read ${secondRun.length} lines, at most one batch`);
+    } finally {
+      await h2.stop();
+    }
+  });
+
+  it('an emit failure keeps the checkpoint and the data is emitted again', async () => {
+    const d = dir();
+    const p = join(d, 'e.log');
+    writeFileSync(p, 'l1\nl2\n');
+    let fail = true;
+    const h = await startSource(d, { ...testConfig(d), checkpoint_interval: '50ms' }, undefined, (ctx) => {
+      ctx.onEmit = async () => {
+        if (fail) throw new Error('sink down');
+      };
+    });
+    try {
+      await sleep(300);
+      assert.deepEqual(h.lines(), []);
+      const cp = JSON.parse(readFileSync(join(h.ctx.dataDir, 'checkpoints.json'), 'utf8')) as { checkpoints: Array<{ offset: number }> };
+      assert.equal(cp.checkpoints[0]?.offset, 0, 'checkpoint not advanced');
+      assert.ok((await counterValue(h.ctx.registry, 'vigil_component_errors_total', { stage: 'sending' })) >= 2);
+      fail = false;
+      await waitFor(() => h.lines().length === 2, 're-emitted');
+      assert.deepEqual(h.lines(), ['l1', 'l2']);
+      await waitFor(() => {
+        const c = JSON.parse(readFileSync(join(h.ctx.dataDir, 'checkpoints.json'), 'utf8')) as { checkpoints: Array<{ offset: number }> };
+        return c.checkpoints[0]?.offset === 6;
+      }, 'checkpoint advanced');
+    } finally {
+      await h.stop();
+    }
+  });
+
+  it('2,000 files with max_open_files 64: all read, never more than 64 open', async () => {
+    const d = dir();
+    const n = 2000;
+    for (let i = 0; i < n; i++) writeFileSync(join(d, `f${i}.log`), `file ${i} line 1\n`);
+    const h = await startSource(d, testConfig(d, { max_open_files: 64, glob_interval: '1s' }));
+    let maxOpen = 0;
+    const gauge = async () => {
+      const v = (await h.ctx.registry.getSingleMetric('vigil_source_file_open_files')?.get())?.values[0]?.value ?? 0;
+      maxOpen = Math.max(maxOpen, v);
+    };
+    try {
+      await waitFor(() => h.lines().length === n, 'first lines', 20_000);
+      await gauge();
+      for (let i = 0; i < n; i += 7) appendFileSync(join(d, `f${i}.log`), `file ${i} line 2\n`);
+      const expected = n + Math.ceil(n / 7);
+      const deadline = Date.now() + 20_000;
+      while (h.lines().length < expected && Date.now() < deadline) {
+        await gauge();
+        await sleep(20);
+      }
+      assert.equal(new Set(h.lines()).size, expected);
+      assert.ok(maxOpen <= 64, `open files ${maxOpen}`);
+    } finally {
+      await h.stop();
+    }
+  });
+});

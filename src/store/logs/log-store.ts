@@ -1,0 +1,506 @@
+/**
+ * The embedded log store: appends go to the write-ahead log (group-committed fsync) and then to
+ * per-stream head blocks; full, idle or old heads are cut into compressed chunks written to
+ * segment files and recorded in the SQLite catalog; queries read both. See ARCHITECTURE.md.
+ */
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import type { Logger } from 'pino';
+import type { Registry } from 'prom-client';
+import type { LogBatch } from '../../core/events.js';
+import { VigilError } from '../../core/errors.js';
+import { compileMatcher, formatLabels, sortedPairs, type LabelMatcher, type Labels } from '../../core/labels.js';
+import type { Service } from '../../core/service.js';
+import { nowMicros, type Micros } from '../../core/time.js';
+import type { AppendRejection, AppendResult, LogAppender, LogQuerier, LogSelect, LogStoreStats, SelectedEntries, StreamInfo } from '../interfaces.js';
+import { bloomMayContain, TrigramCollector } from './bloom.js';
+import { Catalog, type ChunkMeta, type NewChunk } from './catalog.js';
+import { encodeChunkAsync, type EncodedChunk } from './chunk-codec.js';
+import { QueryChunkLoader } from './chunk-loader.js';
+import { resolveLogStoreConfig, type LogStoreConfig, type ResolvedLogStoreConfig } from './config.js';
+import { appendToBlock, chunkPieces, newBlock, sortedView, type HeadBlock, type StreamState } from './head.js';
+import { checkStream } from './limits.js';
+import { compileLineFilters } from './line-filter.js';
+import { applyRetention, compactChunks, refOf, type CompactionResult, type MaintenanceContext, type RetentionResult } from './maintenance.js';
+import { createStoreMetrics, type StoreMetrics } from './metrics.js';
+import { ScanPool } from './scan-pool.js';
+import { removeOrphans, writeSegment } from './segment-file.js';
+import { byStream, byTime, type Source, type StreamPlan } from './select.js';
+import { Wal } from './wal.js';
+import { decodeWalBatch, encodeWalBatch, type WalLineBytes, type WalStream } from './wal-codec.js';
+
+export interface LogStoreOptions {
+  /** Data directory (created if missing): catalog.db, wal/, chunks/. */
+  dir: string;
+  config: LogStoreConfig;
+  logger: Logger;
+  registry?: Registry;
+  /** Clock for entry age limits, cutting and retention (tests move it). */
+  now?: () => Micros;
+  /** Scan worker threads; 0 scans inline. Default: the cores, at most 4. */
+  scanWorkers?: number;
+  /** WAL segment roll size in bytes (default 64 MiB; tests use small ones). */
+  walSegmentBytes?: number;
+}
+
+/** Stats plus query counters (chunks read and skipped), for tests and benches. */
+export interface LogStoreDetailedStats extends LogStoreStats {
+  sealedBlocks: number;
+  chunksRead: number;
+  chunksSkippedByBloom: number;
+  corruptChunks: number;
+  /** Chunks scanned by the worker pool rather than inline. */
+  chunksScannedInWorkers: number;
+  walSegments: number;
+}
+
+/** Queries with at least this many chunks to scan under line filters go to the worker pool. */
+const POOL_MIN_CHUNKS = 8;
+
+export class LogStore implements LogAppender, LogQuerier, Service<LogStoreConfig> {
+  private cfg: ResolvedLogStoreConfig;
+  private readonly tenants = new Map<string, Map<string, StreamState>>();
+  private readonly byId = new Map<number, StreamState>();
+  private readonly metrics: StoreMetrics;
+  private readonly collector = new TrigramCollector();
+  private readonly chunkDir: string;
+  private readonly now: () => Micros;
+  private readonly pool: ScanPool | undefined;
+  private catalog!: Catalog;
+  private wal!: Wal;
+  private nextSegment = 1;
+  private chain: Promise<unknown> = Promise.resolve();
+  private flushQueued = false;
+  private timers: NodeJS.Timeout[] = [];
+  private closed = false;
+  private stopping: Promise<void> | undefined;
+  private readonly reportedCorrupt = new Set<number>();
+  private readonly counters = { chunksRead: 0, chunksSkippedByBloom: 0, corruptChunks: 0 };
+
+  private constructor(private readonly opts: LogStoreOptions) {
+    this.cfg = resolveLogStoreConfig(opts.config);
+    this.metrics = createStoreMetrics(opts.registry);
+    this.now = opts.now ?? nowMicros;
+    this.chunkDir = join(opts.dir, 'chunks');
+    const workers = opts.scanWorkers ?? undefined;
+    this.pool = workers === 0 ? undefined : new ScanPool(opts.logger, workers);
+  }
+
+  /**
+   * Opens (or creates) the store in `dir` and replays the write-ahead log into the heads. Bad WAL
+   * bytes are logged, counted and skipped; it throws only when the directory or catalog cannot be
+   * used at all (permissions, disk), or CONFIG_INVALID.
+   */
+  static async open(opts: LogStoreOptions): Promise<LogStore> {
+    const s = new LogStore(opts);
+    mkdirSync(s.chunkDir, { recursive: true });
+    s.catalog = new Catalog(join(opts.dir, 'catalog.db'));
+    let maxFlushed = -1;
+    for (const r of s.catalog.loadStreams()) {
+      s.addState({ ...r, head: undefined, sealed: [] });
+      maxFlushed = Math.max(maxFlushed, r.flushedLsn);
+    }
+    const orphans = removeOrphans(s.chunkDir, new Set(s.catalog.allSegmentIds()));
+    if (orphans.length > 0) opts.logger.warn({ files: orphans }, 'log store: removed segment files the catalog did not know (crash before commit)');
+    s.nextSegment = s.catalog.nextSegmentId();
+    let replayed = 0;
+    s.wal = await Wal.open(
+      join(opts.dir, 'wal'),
+      {
+        logger: opts.logger,
+        onCorruption: (kind) => s.metrics.corruptions.inc({ kind }),
+        onFsync: (sec) => s.metrics.fsyncSeconds.observe(sec),
+        ...(opts.walSegmentBytes ? { segmentBytes: opts.walSegmentBytes } : {}),
+      },
+      maxFlushed + 1,
+      (lsn, payload) => {
+        const b = decodeWalBatch(payload);
+        for (const ws of b.streams) {
+          const st = s.stateFor(b.tenant, ws.labels, formatLabels(ws.labels), ws.labelsJson);
+          if (lsn <= st.flushedLsn) continue;
+          s.applyToHead(st, ws.ts, ws.lines, ws.bytes, lsn);
+          replayed += ws.ts.length;
+        }
+      },
+    );
+    if (replayed > 0) opts.logger.info({ entries: replayed }, 'log store: write-ahead log replayed');
+    s.updateGauges();
+    if (s.hasSealed()) s.scheduleFlush();
+    return s;
+  }
+
+  private addState(st: StreamState): void {
+    let t = this.tenants.get(st.tenant);
+    if (!t) this.tenants.set(st.tenant, (t = new Map()));
+    t.set(st.key, st);
+    this.byId.set(st.id, st);
+  }
+
+  private stateFor(tenant: string, labels: Labels, key: string, labelsJson: string): StreamState {
+    const found = this.tenants.get(tenant)?.get(key);
+    if (found) return found;
+    const id = this.catalog.insertStream(tenant, key, labels, labelsJson);
+    const st: StreamState = { id, tenant, key, labels, labelsJson, flushedLsn: -1, head: undefined, sealed: [] };
+    this.addState(st);
+    this.metrics.streams.set(this.byId.size);
+    return st;
+  }
+
+  private applyToHead(st: StreamState, ts: Micros[], lines: string[], bytes: WalLineBytes, lsn: number): void {
+    const now = this.now();
+    st.head ??= newBlock(lsn, now);
+    appendToBlock(st.head, ts, lines, bytes, lsn, now);
+    if (st.head.bytes >= this.cfg.chunkTargetSize) this.seal(st);
+  }
+
+  private seal(st: StreamState): void {
+    if (!st.head || st.head.ts.length === 0) return;
+    st.sealed.push(st.head);
+    st.head = undefined;
+    this.scheduleFlush();
+  }
+
+  private hasSealed(): boolean {
+    for (const st of this.byId.values()) if (st.sealed.length > 0) return true;
+    return false;
+  }
+
+  async append(tenant: string, batch: LogBatch): Promise<AppendResult> {
+    if (this.closed) throw new VigilError('UNAVAILABLE', 'log store is closed');
+    if (!batch || !Array.isArray(batch.streams)) throw new VigilError('BAD_REQUEST', 'append: batch.streams must be an array');
+    const rejected: AppendRejection[] = [];
+    const writes: Array<{ st: StreamState; ws: WalStream }> = [];
+    const now = this.now();
+    const badTenant = typeof tenant !== 'string' || tenant === '' || tenant.length > 150;
+    for (let i = 0; i < batch.streams.length; i++) {
+      const s = batch.streams[i];
+      if (!s || typeof s.labels !== 'object' || s.labels === null) {
+        rejected.push({ stream: i, count: Array.isArray(s?.lines) ? s.lines.length : 0, code: 'BAD_REQUEST', reason: `stream ${i}: labels must be an object` });
+        this.metrics.rejectedEntries.inc({ reason: 'bad_labels' }, rejected[rejected.length - 1]?.count ?? 0);
+        continue;
+      }
+      if (badTenant) {
+        rejected.push({ stream: i, count: s.lines?.length ?? 0, code: 'BAD_REQUEST', reason: `tenant ${JSON.stringify(tenant)}: must be 1-150 characters` });
+        continue;
+      }
+      const checked = checkStream(s, i, this.cfg, now);
+      for (const r of checked.rejections) {
+        this.metrics.rejectedEntries.inc({ reason: r.why }, r.count);
+        rejected.push({ stream: r.stream, count: r.count, code: r.code, reason: r.reason });
+      }
+      if (checked.ts.length === 0) continue;
+      const labels: Labels = Object.fromEntries(sortedPairs(s.labels));
+      const key = formatLabels(labels);
+      let st = this.tenants.get(tenant)?.get(key);
+      if (!st) {
+        const count = this.tenants.get(tenant)?.size ?? 0;
+        if (count >= this.cfg.maxStreamsPerTenant) {
+          this.metrics.rejectedEntries.inc({ reason: 'too_many_streams' }, checked.ts.length);
+          rejected.push({
+            stream: i, count: checked.ts.length, code: 'LIMIT_EXCEEDED',
+            reason: `stream ${key}: tenant ${tenant} already has ${count} streams, the limit is ${this.cfg.maxStreamsPerTenant}`,
+          });
+          continue;
+        }
+        st = this.stateFor(tenant, labels, key, JSON.stringify(labels));
+      }
+      writes.push({ st, ws: { labels: st.labels, labelsJson: st.labelsJson, ts: checked.ts, lines: checked.lines } });
+    }
+    if (writes.length === 0) return { accepted: 0, rejected };
+    const { payload, bytes } = encodeWalBatch(tenant, writes.map((w) => w.ws));
+    let accepted = 0;
+    await this.wal.append(payload, (lsn) => {
+      for (let i = 0; i < writes.length; i++) {
+        const w = writes[i] as (typeof writes)[number];
+        this.applyToHead(w.st, w.ws.ts, w.ws.lines, bytes[i] as WalLineBytes, lsn);
+        accepted += w.ws.ts.length;
+      }
+    });
+    this.metrics.appendedEntries.inc({ tenant }, accepted);
+    this.metrics.appendedBytes.inc(bytes.reduce((n, b) => n + b.body.length, 0));
+    return { accepted, rejected };
+  }
+
+  private scheduleFlush(): Promise<unknown> {
+    if (!this.flushQueued) {
+      this.flushQueued = true;
+      this.chain = this.chain.then(() => {
+        this.flushQueued = false;
+        return this.writeSealed().catch((e: unknown) => {
+          this.opts.logger.error({ error: (e as Error).message }, 'log store: writing chunks failed; entries stay in memory and the WAL, retrying later');
+        });
+      });
+    }
+    return this.chain;
+  }
+
+  /** Turns every sealed block into chunks: one segment file per tenant, then one catalog commit. */
+  private async writeSealed(): Promise<void> {
+    const byTenant = new Map<string, Array<{ st: StreamState; blocks: HeadBlock[] }>>();
+    for (const st of this.byId.values()) {
+      if (st.sealed.length === 0) continue;
+      let l = byTenant.get(st.tenant);
+      if (!l) byTenant.set(st.tenant, (l = []));
+      l.push({ st, blocks: st.sealed.slice() });
+    }
+    for (const [tenant, items] of byTenant) {
+      const pending: Array<Promise<{ enc: EncodedChunk; stream: number }>> = [];
+      const flushed = new Map<number, number>();
+      for (const { st, blocks } of items) {
+        for (const b of blocks) {
+          // A block may hold one huge append: it is cut into chunks of about the target size.
+          for (const piece of chunkPieces(b, this.cfg.chunkTargetSize)) {
+            pending.push(encodeChunkAsync(piece.ts, piece.lines, this.collector).then((enc) => ({ enc, stream: st.id })));
+          }
+          flushed.set(st.id, Math.max(flushed.get(st.id) ?? -1, b.lastLsn));
+        }
+      }
+      // Compression runs on the thread pool, all chunks of the flush at once.
+      const encoded = await Promise.all(pending);
+      const id = this.nextSegment++;
+      const { offsets, bytes } = await writeSegment(this.chunkDir, id, encoded.map((e) => e.enc.bytes));
+      const rows: NewChunk[] = encoded.map(({ enc, stream }, i) => ({
+        stream, minTs: enc.minTs, maxTs: enc.maxTs, entries: enc.entries, rawBytes: enc.rawBytes, tsLength: enc.tsPartLength,
+        length: enc.bytes.length, offset: offsets[i] as number, crcTs: enc.crcTs, crcLines: enc.crcLines, bloom: enc.bloom,
+      }));
+      this.catalog.commitSegment(id, tenant, bytes, rows, flushed);
+      // Same tick as the commit: a query sees each entry either in memory or in a chunk, never both.
+      for (const { st, blocks } of items) {
+        st.sealed.splice(0, blocks.length);
+        st.flushedLsn = Math.max(st.flushedLsn, flushed.get(st.id) ?? -1);
+      }
+    }
+    this.checkpoint();
+    this.updateGauges();
+  }
+
+  /** Deletes WAL segments whose entries are all in committed chunks. */
+  private checkpoint(): void {
+    let min = this.wal.nextLsn();
+    for (const st of this.byId.values()) {
+      if (st.head) min = Math.min(min, st.head.firstLsn);
+      for (const b of st.sealed) min = Math.min(min, b.firstLsn);
+    }
+    this.wal.deleteBefore(min);
+  }
+
+  private updateGauges(): void {
+    const c = this.catalog.stats();
+    this.metrics.chunks.set(c.chunks);
+    this.metrics.chunkBytes.set(c.bytes);
+    this.metrics.walBytes.set(this.wal.bytes());
+    this.metrics.streams.set(this.byId.size);
+  }
+
+  /** Cuts heads that are idle or old enough (called by the timer; exposed for tests). */
+  cutIdle(): void {
+    const now = this.now();
+    for (const st of this.byId.values()) {
+      const h = st.head;
+      if (h && (now - h.lastAppend >= this.cfg.chunkIdlePeriod || now - h.createdAt >= this.cfg.maxChunkAge)) this.seal(st);
+    }
+  }
+
+  /** Cuts every head into chunks, writes them and checkpoints the WAL (shutdown, tests). Throws on I/O errors. */
+  async flush(): Promise<void> {
+    for (const st of this.byId.values()) this.seal(st);
+    await this.scheduleFlush();
+    if (this.hasSealed()) throw new VigilError('UNAVAILABLE', 'log store: chunks could not be written (see log)');
+    await this.wal.roll();
+    this.checkpoint();
+    this.updateGauges();
+  }
+
+  private maintenanceContext(): MaintenanceContext {
+    return {
+      catalog: this.catalog, chunkDir: this.chunkDir, logger: this.opts.logger, collector: this.collector, cfg: this.cfg, now: this.now(),
+      allocSegment: () => this.nextSegment++,
+      onCorruptChunk: (m, e) => this.reportCorrupt(m, e),
+    };
+  }
+
+  /** Applies retention by age and size to every tenant; serialized with chunk writes. */
+  runRetention(): Promise<RetentionResult> {
+    const p = this.chain.then(() => applyRetention(this.maintenanceContext()));
+    this.chain = p.catch(() => undefined);
+    return p.finally(() => this.updateGauges());
+  }
+
+  /** Merges small chunks per stream; serialized with chunk writes. */
+  compact(): Promise<CompactionResult> {
+    const p = this.chain.then(() => compactChunks(this.maintenanceContext()));
+    this.chain = p.catch(() => undefined);
+    return p.finally(() => this.updateGauges());
+  }
+
+  private reportCorrupt(m: ChunkMeta, e: unknown): void {
+    this.counters.corruptChunks++;
+    this.metrics.corruptions.inc({ kind: 'chunk' });
+    if (this.reportedCorrupt.has(m.id)) return;
+    this.reportedCorrupt.add(m.id);
+    this.opts.logger.error(
+      { chunk: m.id, segment: m.segment, offset: m.offset, stream: this.byId.get(m.stream)?.key, error: (e as Error).message },
+      'log store: corrupt chunk skipped',
+    );
+  }
+
+  /** Streams of a tenant matching every matcher, by key order; uses the label index for `=`. */
+  private matchStreams(tenant: string, matchers: ReadonlyArray<LabelMatcher>): StreamState[] {
+    const all = this.tenants.get(tenant);
+    if (!all) return [];
+    const eq = matchers.find((m) => m.op === '=' && m.value !== '');
+    const candidates: Iterable<StreamState> = eq
+      ? this.catalog.streamsWithLabel(tenant, eq.name, eq.value).map((id) => this.byId.get(id)).filter((s): s is StreamState => s !== undefined)
+      : all.values();
+    const preds = matchers.map((m) => ({ name: m.name, test: compileMatcher(m) }));
+    const out: StreamState[] = [];
+    for (const st of candidates) if (preds.every((p) => p.test(st.labels[p.name]))) out.push(st);
+    return out.sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
+  }
+
+  private memBlocks(st: StreamState): HeadBlock[] {
+    return st.head ? [...st.sealed, st.head] : st.sealed;
+  }
+
+  private hasData(st: StreamState, start: Micros, end: Micros): boolean {
+    for (const b of this.memBlocks(st)) if (b.ts.length > 0 && b.minTs < end && b.maxTs >= start) return true;
+    return this.catalog.hasChunkInRange(st.id, start, end);
+  }
+
+  select(q: LogSelect): AsyncIterable<SelectedEntries> {
+    if (this.closed) throw new VigilError('UNAVAILABLE', 'log store is closed');
+    const compiled = compileLineFilters(q.lineFilters);
+    const spec = { start: q.start, end: q.end, filters: q.lineFilters, skipLines: q.skipLines === true };
+    // The plan is taken synchronously, so a concurrent chunk commit cannot show an entry twice.
+    const plans: StreamPlan[] = [];
+    let chunkCount = 0;
+    for (const st of this.matchStreams(q.tenant, q.matchers)) {
+      const sources: Source[] = [];
+      for (const m of this.catalog.chunksInRange(st.id, q.start, q.end)) {
+        if (compiled.required.length > 0) {
+          const bloom = this.catalog.bloom(m.id);
+          if (bloom && !compiled.required.every((n) => bloomMayContain(bloom, n))) {
+            this.counters.chunksSkippedByBloom++;
+            this.metrics.chunksSkipped.inc({ reason: 'bloom' });
+            continue;
+          }
+        }
+        sources.push({ kind: 'chunk', minTs: m.minTs, maxTs: m.maxTs, meta: m, ref: refOf(this.chunkDir, m) });
+        chunkCount++;
+      }
+      for (const b of this.memBlocks(st)) {
+        const n = b.ts.length;
+        if (n === 0 || b.minTs >= q.end || b.maxTs < q.start) continue;
+        const v = sortedView(b, n);
+        sources.push({ kind: 'mem', minTs: v.ts[0] as number, maxTs: v.ts[n - 1] as number, ts: v.ts, lines: v.lines });
+      }
+      if (sources.length === 0) continue;
+      sources.sort((a, b) => a.minTs - b.minTs);
+      plans.push({ labels: st.labels, key: st.key, sources });
+    }
+    const usePool = this.pool !== undefined && !compiled.empty && chunkCount >= POOL_MIN_CHUNKS;
+    const loader = new QueryChunkLoader(
+      spec,
+      compiled,
+      { onRead: () => (this.counters.chunksRead++, this.metrics.chunksRead.inc()), onCorrupt: (m, e) => this.reportCorrupt(m, e) },
+      usePool ? this.pool : undefined,
+    );
+    if (usePool) for (const p of plans) loader.prefetch(p.sources.filter((s) => s.kind === 'chunk'));
+    return q.order === 'time'
+      ? byTime(plans, q.direction, spec, compiled, loader, q.signal)
+      : byStream(plans, q.direction, spec, compiled, loader, q.signal);
+  }
+
+  async series(tenant: string, matcherSets: LabelMatcher[][], start: Micros, end: Micros): Promise<StreamInfo[]> {
+    const seen = new Map<string, StreamInfo>();
+    for (const set of matcherSets.length > 0 ? matcherSets : [[]]) {
+      for (const st of this.matchStreams(tenant, set)) {
+        if (!seen.has(st.key) && this.hasData(st, start, end)) seen.set(st.key, { labels: { ...st.labels }, key: st.key });
+      }
+    }
+    return [...seen.values()].sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
+  }
+
+  async labelNames(tenant: string, start: Micros, end: Micros, matchers: LabelMatcher[] = []): Promise<string[]> {
+    const names = new Set<string>();
+    for (const st of this.matchStreams(tenant, matchers)) {
+      if (Object.keys(st.labels).every((n) => names.has(n))) continue;
+      if (this.hasData(st, start, end)) for (const n of Object.keys(st.labels)) names.add(n);
+    }
+    return [...names].sort();
+  }
+
+  async labelValues(tenant: string, name: string, start: Micros, end: Micros, matchers: LabelMatcher[] = []): Promise<string[]> {
+    const values = new Set<string>();
+    for (const st of this.matchStreams(tenant, matchers)) {
+      const v = st.labels[name];
+      if (v === undefined || values.has(v)) continue;
+      if (this.hasData(st, start, end)) values.add(v);
+    }
+    return [...values].sort();
+  }
+
+  stats(): LogStoreDetailedStats {
+    const c = this.catalog.stats();
+    let headEntries = 0;
+    let sealedBlocks = 0;
+    for (const st of this.byId.values()) {
+      headEntries += st.head?.ts.length ?? 0;
+      for (const b of st.sealed) headEntries += b.ts.length;
+      sealedBlocks += st.sealed.length;
+    }
+    return {
+      streams: this.byId.size, chunks: c.chunks, chunkBytes: c.bytes, walBytes: this.wal.bytes(), headEntries, sealedBlocks,
+      ...this.counters, chunksScannedInWorkers: this.pool?.scannedInWorkers ?? 0, walSegments: this.wal.list().length,
+    };
+  }
+
+  /** Starts the timers: cutting idle/old heads, retention every 10 min, compaction every hour. */
+  async start(): Promise<void> {
+    if (this.closed) throw new VigilError('UNAVAILABLE', 'log store is closed');
+    const every = (ms: number, fn: () => unknown) => {
+      const t = setInterval(() => {
+        try {
+          const r = fn();
+          if (r instanceof Promise) r.catch((e: unknown) => this.opts.logger.error({ error: (e as Error).message }, 'log store maintenance failed'));
+        } catch (e) {
+          this.opts.logger.error({ error: (e as Error).message }, 'log store maintenance failed');
+        }
+      }, ms);
+      t.unref();
+      this.timers.push(t);
+    };
+    const tick = Math.max(1000, Math.min(10_000, Math.floor(Math.min(this.cfg.chunkIdlePeriod, this.cfg.maxChunkAge) / 1000 / 4)));
+    every(tick, () => {
+      this.cutIdle();
+      this.updateGauges();
+    });
+    every(10 * 60_000, () => this.runRetention());
+    every(60 * 60_000, () => this.compact());
+  }
+
+  /** Applies a new config (limits, sizes, retention) in place; throws CONFIG_INVALID keeping the old one. */
+  async reload(config: LogStoreConfig): Promise<void> {
+    this.cfg = resolveLogStoreConfig(config);
+  }
+
+  /** Flushes heads to chunks when it can (the WAL keeps them otherwise), then closes. Idempotent. */
+  stop(): Promise<void> {
+    this.stopping ??= (async () => {
+      this.closed = true;
+      for (const t of this.timers) clearInterval(t);
+      this.timers = [];
+      await this.wal.close();
+      try {
+        for (const st of this.byId.values()) this.seal(st);
+        await this.scheduleFlush();
+        if (!this.hasSealed()) this.checkpoint();
+      } catch (e) {
+        this.opts.logger.warn({ error: (e as Error).message }, 'log store: final flush failed; the write-ahead log keeps the entries');
+      }
+      await this.pool?.close();
+      this.catalog.close();
+    })();
+    return this.stopping;
+  }
+}
