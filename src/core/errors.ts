@@ -12,7 +12,7 @@ export const ErrorCodes = {
   RATE_LIMITED: { status: 429, message: 'rate limited' },
   UNAUTHORIZED: { status: 401, message: 'unauthorized' },
   NOT_FOUND: { status: 404, message: 'not found' },
-  QUERY_TIMEOUT: { status: 503, message: 'query timed out' },
+  QUERY_TIMEOUT: { status: 504, message: 'query timed out' },
   UNAVAILABLE: { status: 503, message: 'unavailable' },
   STORE_CORRUPT: { status: 500, message: 'corrupt data' },
   INTERNAL: { status: 500, message: 'internal error' },

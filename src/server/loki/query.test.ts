@@ -133,7 +133,7 @@ describe('query API', () => {
     const started = Date.now();
     const res = await t2.app.inject({ url: '/loki/api/v1/query_range?query={a="b"}' });
     assert.ok(Date.now() - started < 2000);
-    assert.equal(res.statusCode, 503);
+    assert.equal(res.statusCode, 504);
     assert.equal(res.body, 'query timed out after 50ms: narrow the time range or add label matchers (prefer = over =~)\n');
     assert.equal(t2.engine.calls[0]?.signal?.aborted, true);
     await t2.app.close();
