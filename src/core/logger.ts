@@ -3,7 +3,7 @@
  * the data dir that the default `self` source collects into the store. Fields are key/value; the
  * error field is `error`.
  */
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, renameSync, statSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { pino, type Logger, type StreamEntry } from 'pino';
 import pretty from 'pino-pretty';
@@ -13,6 +13,8 @@ export interface LoggerOptions {
   format: 'auto' | 'json' | 'pretty';
   /** Path of a JSON log file to write beside the console, if any. */
   file?: string;
+  /** Rotate the file (to `<file>.1`, replacing an older one) when it grows past this many bytes. Default 20 MB. */
+  maxFileBytes?: number;
   /** Where console output goes (default stderr, so `vigil query` output on stdout stays clean). */
   dest?: NodeJS.WritableStream & { isTTY?: boolean };
 }
@@ -24,8 +26,23 @@ export function createLogger(o: LoggerOptions): Logger {
     { level: o.level as pino.Level, stream: usePretty ? pretty({ destination: out as never, colorize: true, translateTime: 'SYS:HH:MM:ss.l', ignore: 'pid,hostname', sync: true }) : out },
   ];
   if (o.file) {
-    mkdirSync(dirname(o.file), { recursive: true });
-    streams.push({ level: o.level as pino.Level, stream: pino.destination({ dest: o.file, sync: false, mkdir: true }) });
+    const file = o.file;
+    mkdirSync(dirname(file), { recursive: true });
+    const dest = pino.destination({ dest: file, sync: false, mkdir: true });
+    streams.push({ level: o.level as pino.Level, stream: dest });
+    // Rotation by rename: the `self` file source keeps reading the old file to its end, then the new one.
+    const max = o.maxFileBytes ?? 20e6;
+    const timer = setInterval(() => {
+      try {
+        if (statSync(file).size > max) {
+          renameSync(file, `${file}.1`);
+          dest.reopen();
+        }
+      } catch {
+        // the file vanished or cannot be renamed: the next check tries again
+      }
+    }, 30_000);
+    timer.unref();
   }
   return pino({ level: o.level, base: { service: 'vigil' }, errorKey: 'error' }, pino.multistream(streams));
 }

@@ -41,19 +41,6 @@ export function markError(s: StreamBatch, i: number, kind: ParserError, details:
   f[ERROR_DETAILS_FIELD] = details;
 }
 
-/** Caches name sanitization (the same few keys recur on every line). */
-export class NameCache {
-  private readonly cache = new Map<string, string>();
-  get(name: string): string {
-    let s = this.cache.get(name);
-    if (s === undefined) {
-      s = sanitizeLabelName(name);
-      if (this.cache.size < 10_000) this.cache.set(name, s);
-    }
-    return s;
-  }
-}
-
 /**
  * Collects, for one input stream, the promoted label values of each entry and splits the stream
  * by them. Entries without promoted values stay in a stream with the input labels. Order within
@@ -127,7 +114,8 @@ export function promotedName(streamLabels: Labels, name: string): string {
 export class Extractor {
   private readonly promote: Map<string, number>;
   private readonly promoteOrder: string[];
-  private readonly names = new NameCache();
+  /** Raw name → [sanitized name, promoted slot or -1]: one lookup per value on the hot path. */
+  private readonly slots = new Map<string, [string, number]>();
   private readonly values: Array<string | undefined>;
   private regroup: Regrouper | undefined;
   private stream: StreamBatch | undefined;
@@ -153,14 +141,18 @@ export class Extractor {
 
   /** One extracted value; `name` is sanitized here. */
   put(name: string, value: string): void {
-    const n = this.names.get(name);
-    const k = this.promote.get(n);
-    if (k !== undefined) {
-      this.values[k] = value;
+    let slot = this.slots.get(name);
+    if (slot === undefined) {
+      const n = sanitizeLabelName(name);
+      slot = [n, this.promote.get(n) ?? -1];
+      if (this.slots.size < 10_000) this.slots.set(name, slot);
+    }
+    if (slot[1] >= 0) {
+      this.values[slot[1]] = value;
       return;
     }
     this.fields ??= fieldsOf(this.stream as StreamBatch, this.i);
-    this.fields[n] = value;
+    this.fields[slot[0]] = value;
   }
 
   /** Closes the current entry (records its promoted values). */

@@ -135,7 +135,12 @@ export interface BinaryExpr {
   /** `> bool`: comparisons return 0/1 instead of filtering. */
   bool: boolean;
   /** `on(...)` / `ignoring(...)`. */
-  matching?: { on: boolean; labels: string[] };
+  matching?: {
+    on: boolean;
+    labels: string[];
+    /** `group_left(...)` (many on the left) / `group_right(...)`, with the labels copied from the "one" side. */
+    group?: { side: 'left' | 'right'; include: string[] };
+  };
   left: SampleExpr;
   right: SampleExpr;
 }

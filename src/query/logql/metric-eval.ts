@@ -251,6 +251,7 @@ function vectorVector(e: BinaryExpr, left: Series[], right: Series[], n: number)
     });
     return [...left, ...rest];
   }
+  if (e.matching?.group) return vectorVectorGrouped(e, left, right, n);
   const out = new Map<string, Series>();
   for (const s of left) {
     const sig = signature(s.labels, e.matching);
@@ -272,6 +273,50 @@ function vectorVector(e: BinaryExpr, left: Series[], right: Series[], n: number)
       let o = out.get(key);
       if (!o) out.set(key, (o = newSeries(labels, n, key)));
       else if (o.has[i]) throw queryError(`multiple matches for labels: many-to-one matching must be explicit (group_left/group_right), series ${key}`);
+      o.vals[i] = v;
+      o.has[i] = 1;
+    }
+  }
+  return [...out.values()];
+}
+
+/**
+ * Many-to-one (`group_left`) and one-to-many (`group_right`) matching, as Prometheus: each sample
+ * of the "many" side meets the single sample of the "one" side with its signature; result labels
+ * are the many side's plus the `include` labels copied from the one side.
+ */
+function vectorVectorGrouped(e: BinaryExpr, left: Series[], right: Series[], n: number): Series[] {
+  const m = e.matching as NonNullable<BinaryExpr['matching']>;
+  const group = m.group as { side: 'left' | 'right'; include: string[] };
+  const [many, one] = group.side === 'left' ? [left, right] : [right, left];
+  const oneBySig = new Map<string, Series[]>();
+  for (const s of one) {
+    const sig = signature(s.labels, m);
+    oneBySig.set(sig, [...(oneBySig.get(sig) ?? []), s]);
+  }
+  const out = new Map<string, Series>();
+  for (const s of many) {
+    const candidates = oneBySig.get(signature(s.labels, m));
+    if (!candidates) continue;
+    for (let i = 0; i < n; i++) {
+      if (!s.has[i]) continue;
+      const matches = candidates.filter((c) => c.has[i]);
+      if (matches.length === 0) continue;
+      if (matches.length > 1) throw queryError(`found duplicate series for the match group on the ${group.side === 'left' ? 'right' : 'left'} hand-side of the operation; many-to-many matching not allowed: matching labels must be unique on one side`);
+      const o1 = matches[0] as Series;
+      const [lv, rv] = group.side === 'left' ? [s.vals[i] as number, o1.vals[i] as number] : [o1.vals[i] as number, s.vals[i] as number];
+      const [v, keep] = elem(e.op, lv, rv, e.bool);
+      if (!keep) continue;
+      const labels = { ...s.labels };
+      for (const l of group.include) {
+        const x = o1.labels[l];
+        if (x) labels[l] = x;
+        else delete labels[l];
+      }
+      const key = formatLabels(labels);
+      let o = out.get(key);
+      if (!o) out.set(key, (o = newSeries(labels, n, key)));
+      else if (o.has[i]) throw queryError(`multiple matches for labels: grouping labels must ensure unique matches, series ${key}`);
       o.vals[i] = v;
       o.has[i] = 1;
     }

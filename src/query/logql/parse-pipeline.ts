@@ -4,6 +4,7 @@ import type { LabelMatcher } from '../../core/labels.js';
 import type { ExtractionParam, LabelFilterExpr, LabelSelectItem, LineFilterOp, LineFilterStage, LogSelectorExpr, Stage } from './ast.js';
 import { kids, listItems, matchesEmpty, NodeReader } from './parse-common.js';
 import { ipMatcher } from './line-filter.js';
+import { parseJsonPath } from './parsers.js';
 import { compileTemplate } from './template.js';
 import { parseBytes } from './units.js';
 
@@ -87,7 +88,7 @@ export class PipelineReader extends NodeReader {
         return [stage];
       }
       case 'JsonExpressionParser':
-        return [{ kind: 'json', params: this.extractionParams(this.need(body, 'LabelExtractionExpressionList', 'label=\"path\"')) }];
+        return [{ kind: 'json', params: this.extractionParams(this.need(body, 'LabelExtractionExpressionList', 'label=\"path\"'), true) }];
       case 'LabelFilter':
         return [{ kind: 'labelFilter', filter: this.labelFilter(body) }];
       case 'LineFormatExpr':
@@ -150,11 +151,19 @@ export class PipelineReader extends NodeReader {
     stage.values.push(v);
   }
 
-  protected extractionParams(n: SyntaxNode): ExtractionParam[] {
+  protected extractionParams(n: SyntaxNode, jsonPaths = false): ExtractionParam[] {
     return listItems(n, 'LabelExtractionExpression').map((e) => {
       const id = this.need(e, 'Identifier', 'a label name');
       const s = e.getChild('String');
-      return { label: this.text(id), path: s ? this.string(s) : this.text(id) };
+      const param = { label: this.text(id), path: s ? this.string(s) : this.text(id) };
+      if (jsonPaths) {
+        try {
+          parseJsonPath(param);
+        } catch (err) {
+          this.fail(s ?? id, (err as Error).message);
+        }
+      }
+      return param;
     });
   }
 

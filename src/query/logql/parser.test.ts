@@ -144,6 +144,11 @@ describe('parseLogQL: metric queries', () => {
     assert.equal(m.kind === 'binary' && m.op, '>');
     assert.equal(m.kind === 'binary' && m.bool, true);
     assert.deepEqual(m.kind === 'binary' && m.left.kind === 'binary' && m.left.matching, { on: true, labels: ['x'] });
+    const g = parseLogQL('sum(rate({a="b"}[1m])) by (x) * on (x) group_left (y, z) sum(rate({a="c"}[1m])) by (x, y, z)') as SampleExpr;
+    assert.deepEqual(g.kind === 'binary' && g.matching, { on: true, labels: ['x'], group: { side: 'left', include: ['y', 'z'] } });
+    const r = parseLogQL('vector(1) / ignoring (a) group_right vector(2)') as SampleExpr;
+    assert.deepEqual(r.kind === 'binary' && r.matching, { on: false, labels: ['a'], group: { side: 'right', include: [] } });
+    assert.match(fails('vector(1) and on (a) group_left vector(2)').message, /no grouping allowed for "and"/);
     assert.deepEqual(parseLogQL('vector(1) + -2'), { kind: 'binary', op: '+', bool: false, left: { kind: 'vector', value: 1 }, right: lit(-2) });
   });
 
@@ -196,6 +201,9 @@ describe('parseLogQL: errors', () => {
     assert.match(e.message, /line_format: invalid template "\{\{\.a": unclosed action/);
     assert.match(fails('{a="b"} | label_format x="{{ nofn .a }}"').message, /function "nofn" not defined/);
     assert.match(fails('{a="b"} |= ip("300.1.1.1")').message, /invalid ip pattern/);
+    const j = fails('{a="b"} | json x="a[b"');
+    assert.equal(j.position, 17);
+    assert.match(j.message, /json: invalid path "a\[b" for label x at offset 1/);
   });
 
   it('refuses selectors that match everything, bad regexes, bad params and empty queries', () => {

@@ -229,15 +229,19 @@ class Builder extends PipelineReader {
     if (mod) {
       out.bool = mod.getChild('Bool') !== null;
       if (out.bool && PRECEDENCE[op] !== 3) this.fail(mod, 'bool modifier can only be used on comparison operators');
-      if (mod.getChild('GroupLeft') || mod.getChild('GroupRight')) this.fail(mod, 'group_left/group_right are not supported yet');
-      const oi = mod.getChild('OnOrIgnoringModifier');
-      if (oi) {
-        const gl = oi.getChild('GroupingLabels');
+      const names = (gl: SyntaxNode | null): string[] => {
         const list = gl?.getChild('GroupingLabelList');
-        out.matching = {
-          on: oi.getChild('On') !== null,
-          labels: list ? listItems(list, 'GroupingLabel').map((g) => this.text(g)) : [],
-        };
+        return list ? listItems(list, 'GroupingLabel').map((g) => this.text(g)) : [];
+      };
+      const oi = mod.getChild('OnOrIgnoringModifier');
+      if (oi) out.matching = { on: oi.getChild('On') !== null, labels: names(oi.getChild('GroupingLabels')) };
+      const side = mod.getChild('GroupLeft') ? 'left' : mod.getChild('GroupRight') ? 'right' : undefined;
+      if (side) {
+        if (!oi) this.fail(mod, `group_${side} needs on(...) or ignoring(...) before it`);
+        if (op === 'and' || op === 'or' || op === 'unless') this.fail(mod, `no grouping allowed for "${op}" operation`);
+        const m = out.matching as NonNullable<BinaryExpr['matching']>;
+        m.group = { side, include: names(mod.getChild('GroupingLabels')) };
+        if (m.on) for (const l of m.group.include) if (m.labels.includes(l)) this.fail(mod, `label "${l}" must not occur in ON and GROUP clause at once`);
       }
     }
     const scalar = (e: SampleExpr): boolean => e.kind === 'literal';

@@ -25,13 +25,24 @@ export function jsonParser(stage: JsonStage): ParserStep {
   }
   return (line, lbs) => {
     try {
-      scanJsonObject(line, sanitizeLabelName, (name, value) => lbs.setParsed(name, value));
+      scanJsonObject(line, sanitizeCached, (name, value) => lbs.setParsed(name, value));
     } catch (e) {
       if (!(e instanceof JsonScanError)) throw e;
       lbs.setError(Errors.json, e.message);
     }
     return undefined;
   };
+}
+
+// Keys repeat from line to line: remember their sanitized form (bounded, so hostile input cannot grow it).
+const sanitized = new Map<string, string>();
+function sanitizeCached(k: string): string {
+  let v = sanitized.get(k);
+  if (v === undefined) {
+    v = sanitizeLabelName(k);
+    if (sanitized.size < 10_000) sanitized.set(k, v);
+  }
+  return v;
 }
 
 function parseJsonObject(line: string, lbs: EntryLabels): Record<string, unknown> | undefined {
@@ -56,10 +67,10 @@ function jsonScalarText(v: unknown): string {
   return String(v);
 }
 
-type PathSeg = string | number;
+export type PathSeg = string | number;
 
 /** `a.b[0]["c d"]` → ['a', 'b', 0, 'c d']. Throws BAD_QUERY when malformed. */
-function parseJsonPath(p: ExtractionParam): PathSeg[] {
+export function parseJsonPath(p: ExtractionParam): PathSeg[] {
   const segs: PathSeg[] = [];
   const re = /\s*(?:\.?([A-Za-z0-9_$@-]+)|\[\s*(\d+)\s*\]|\[\s*"((?:[^"\\]|\\.)*)"\s*\]|\[\s*'([^']*)'\s*\])/y;
   let pos = 0;

@@ -31,6 +31,17 @@ export class PipelineEntry {
     this.l ??= new EntryLabels(this.base);
     return this.l;
   }
+  private baseMapFor: Labels | undefined;
+  private baseMap: ReadonlyMap<string, string> | undefined;
+  /** The labels for reading only (templates): no per-entry copy while no stage changed them. */
+  readLabels(): ReadonlyMap<string, string> {
+    if (this.l) return this.l.map;
+    if (this.baseMapFor !== this.base) {
+      this.baseMapFor = this.base;
+      this.baseMap = new Map(Object.entries(this.base));
+    }
+    return this.baseMap as ReadonlyMap<string, string>;
+  }
   /** True when a stage touched the labels (so the result may differ from the stream's). */
   get labelsTouched(): boolean {
     return this.l !== undefined;
@@ -138,7 +149,7 @@ function compileStage(s: Stage): Step {
       const t = compileTemplate(s.template, 'line_format');
       return (e) => {
         try {
-          e.line = t({ labels: e.lbs.map, line: e.line, ts: e.ts });
+          e.line = t({ labels: e.readLabels(), line: e.line, ts: e.ts });
         } catch (err) {
           e.lbs.setError(Errors.template, (err as Error).message);
         }

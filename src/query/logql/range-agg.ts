@@ -42,7 +42,7 @@ export async function evalRangeAggregation(e: RangeAggregationExpr, ctx: EvalCon
   const extract = sampleExtractor(e);
   const bySeries = new Map<string, Samples>();
   const slotFn = SLOT_FUNCS[e.op];
-  const slots = slotFn && !e.unwrap ? new WindowSlots(steps, e.range, e.offset) : undefined;
+  const slots = slotFn && !e.unwrap ? new WindowSlots(steps, e.range, e.offset, ctx.maxSeries) : undefined;
   const entry = new PipelineEntry();
   const iter = ctx.querier.select({
     tenant: ctx.tenant,

@@ -6,6 +6,7 @@
  */
 import type { Labels } from '../../core/labels.js';
 import type { Micros } from '../../core/time.js';
+import { queryError } from './errors.js';
 import { newSeries, stepTime, type Series, type Steps } from './steps.js';
 
 interface SlotSeries {
@@ -21,7 +22,11 @@ export class WindowSlots {
   private readonly hi: Int32Array;
   private readonly series = new Map<string, SlotSeries>();
 
-  constructor(private readonly steps: Steps, private readonly range: Micros, private readonly offset: Micros) {
+  /**
+   * `maxSeries` bounds memory early: every series here has a sample in some window, so more than
+   * maxSeries × steps series means some step holds more than maxSeries (Loki's series limit).
+   */
+  constructor(private readonly steps: Steps, range: Micros, offset: Micros, private readonly maxSeries = Infinity) {
     const all: number[] = [];
     for (let i = 0; i < steps.n; i++) {
       const t = stepTime(steps, i) - offset;
@@ -56,6 +61,9 @@ export class WindowSlots {
     if (k === 0 || k >= this.edges.length) return; // outside every window
     let s = this.series.get(key);
     if (!s) {
+      if (this.series.size >= this.maxSeries * this.steps.n) {
+        throw queryError(`maximum of series (${this.maxSeries}) reached for a single query; reduce the cardinality with more specific selectors, drop/keep or a by () aggregation`);
+      }
       const m = this.edges.length;
       s = { labels, counts: new Float64Array(m), sums: new Float64Array(m) };
       this.series.set(key, s);

@@ -152,10 +152,19 @@ export class FileSet {
     const fh = await open(f.path, 'r');
     const st = await fh.stat({ bigint: true });
     const prefix = await readPrefix(fh, this.o.fingerprintBytes);
-    if (!sameFile({ key: f.key, fp: f.fp }, inodeKey(st), prefix)) {
+    const key = inodeKey(st);
+    if (!sameFile({ key: f.key, fp: f.fp }, key, prefix)) {
       await fh.close();
-      f.markOrphan(this.ctx.now());
       this.scanRequested = true;
+      if (key === f.key) {
+        // Same inode, other content: truncated and rewritten, or the inode was reused while the
+        // file was closed. Forget it so the next scan finds it as a new file, read from 0.
+        this.ctx.logger.info({ path: f.path }, 'file content replaced while closed; reading it as a new file');
+        this.m.truncations.inc(this.m.l);
+        if (!f.stream) await this.release(f);
+      } else {
+        f.markOrphan(this.ctx.now());
+      }
       return false;
     }
     f.fh = fh;

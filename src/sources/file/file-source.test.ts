@@ -93,6 +93,27 @@ describe('file source: rotation and truncation', () => {
     }
   });
 
+  it('a closed (evicted) file rewritten with other content is read again from 0', async () => {
+    const d = dir();
+    const a = join(d, 'a.log');
+    const b = join(d, 'b.log');
+    writeFileSync(a, 'a old content 1\na old content 2\n');
+    writeFileSync(b, 'b1\n');
+    const h = await startSource(d, testConfig(d, { max_open_files: 1 }));
+    try {
+      await waitFor(() => h.lines().length === 3, 'both files');
+      appendFileSync(b, 'b2\n'); // b takes the only handle: a is closed
+      await waitFor(() => h.lines().length === 4, 'b2');
+      writeFileSync(a, 'a new\n');
+      await waitFor(() => h.lines().length === 5, 'a rewritten');
+      assert.equal(h.lines()[4], 'a new');
+      const open = (await h.ctx.registry.getSingleMetric('vigil_source_file_open_files')?.get())?.values[0]?.value;
+      assert.ok((open ?? 0) <= 1);
+    } finally {
+      await h.stop();
+    }
+  });
+
   it('delete + recreate while stopped: a reused inode with another fingerprint is a new file', async () => {
     const d = dir();
     const data = dir();
@@ -130,6 +151,48 @@ describe('file source: checkpoints and delivery', () => {
       assert.deepEqual(h2.lines(), numbered('a', 1000, 1600).trimEnd().split('\n'));
       const saved = JSON.parse(readFileSync(join(data, 'checkpoints.json'), 'utf8')) as { checkpoints: Array<{ path: string }> };
       assert.equal(saved.checkpoints[0]?.path, p);
+    } finally {
+      await h2.stop();
+    }
+  });
+
+  it('a file shorter than fingerprint_bytes keeps its identity as it grows across restarts', async () => {
+    const d = dir();
+    const data = dir();
+    const p = join(d, 'small.log');
+    writeFileSync(p, 'a\n');
+    const h = await startSource(d, testConfig(d), data);
+    await waitFor(() => h.lines().length === 1, 'a');
+    appendFileSync(p, 'b\n');
+    await waitFor(() => h.lines().length === 2, 'b');
+    await h.stop();
+    appendFileSync(p, 'c\n');
+    const h2 = await startSource(d, testConfig(d), data);
+    try {
+      await waitFor(() => h2.lines().length >= 1, 'c');
+      await sleep(100);
+      assert.deepEqual(h2.lines(), ['c']);
+    } finally {
+      await h2.stop();
+    }
+  });
+
+  it('multiline: the checkpoint stops at the last emitted record, so a held record is completed after a restart', async () => {
+    const d = dir();
+    const data = dir();
+    const p = join(d, 'ml.log');
+    const cfg = testConfig(d, { multiline: { mode: 'start', pattern: '^\\[', timeout: '10s' } });
+    writeFileSync(p, '[1] first\n  more\n[2] second\n');
+    const h = await startSource(d, cfg, data);
+    await waitFor(() => h.lines().length === 1, 'record 1');
+    await h.stop();
+    const saved = JSON.parse(readFileSync(join(data, 'checkpoints.json'), 'utf8')) as { checkpoints: Array<{ offset: number }> };
+    assert.equal(saved.checkpoints[0]?.offset, '[1] first\n  more\n'.length);
+    appendFileSync(p, '  tail of 2\n[3] third\n');
+    const h2 = await startSource(d, cfg, data);
+    try {
+      await waitFor(() => h2.lines().length === 1, 'record 2');
+      assert.deepEqual(h2.lines(), ['[2] second\n  tail of 2']);
     } finally {
       await h2.stop();
     }
@@ -184,6 +247,8 @@ describe('file source: checkpoints and delivery', () => {
       assert.deepEqual(h.lines(), []);
       const cp = JSON.parse(readFileSync(join(h.ctx.dataDir, 'checkpoints.json'), 'utf8')) as { checkpoints: Array<{ offset: number }> };
       assert.equal(cp.checkpoints[0]?.offset, 0, 'checkpoint not advanced');
+      const lag = (await h.ctx.registry.getSingleMetric('vigil_source_file_lag_bytes')?.get())?.values[0]?.value;
+      assert.equal(lag, 6, 'unacknowledged bytes');
       assert.ok((await counterValue(h.ctx.registry, 'vigil_component_errors_total', { stage: 'sending' })) >= 2);
       fail = false;
       await waitFor(() => h.lines().length === 2, 're-emitted');

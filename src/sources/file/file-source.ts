@@ -102,7 +102,8 @@ export class FileSource implements Source {
       this.checkpointTimer = setInterval(() => void this.saveCheckpoints(), this.o.checkpointIntervalMs);
       this.checkpointTimer.unref();
     }
-    this.ctx.signal.addEventListener('abort', () => void this.stop(), { once: true });
+    if (this.ctx.signal.aborted) void this.stop();
+    else this.ctx.signal.addEventListener('abort', () => void this.stop(), { once: true });
   }
 
   async stop(): Promise<void> {
@@ -161,7 +162,8 @@ export class FileSource implements Source {
         const due = f.dueAt(this.o.partialLineTimeout);
         if (due !== undefined) wait = Math.min(wait, Math.ceil((due - now) / 1000));
       }
-      await this.sleep(wait);
+      // A floor, so a due item a failing file cannot flush does not turn this into a busy loop.
+      await this.sleep(Math.max(5, wait));
     }
   }
 
@@ -343,5 +345,8 @@ export class FileSource implements Source {
   private updateGauges(): void {
     this.m.openFiles.set(this.m.l, this.set.openCount);
     this.m.watchedFiles.set(this.m.l, this.set.files.size);
+    let lag = 0;
+    for (const f of this.set.files.values()) lag += Math.max(0, f.size - f.acked);
+    this.m.lagBytes.set(this.m.l, lag);
   }
 }

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { appendFileSync, writeFileSync } from 'node:fs';
+import { appendFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { conformance } from '../../components/conformance.js';
@@ -61,6 +61,41 @@ describe('file source: reading', () => {
       assert.deepEqual(h2.lines(), ['late 1']);
     } finally {
       await h2.stop();
+    }
+  });
+
+  it('skips excluded files', async () => {
+    const d = dir();
+    writeFileSync(join(d, 'keep.log'), 'keep\n');
+    writeFileSync(join(d, 'skip.log'), 'skip\n');
+    const h = await startSource(d, testConfig(d, { exclude: [join(d, 'skip*')] }));
+    try {
+      await waitFor(() => h.lines().length === 1, 'kept file');
+      await sleep(150);
+      assert.deepEqual(h.lines(), ['keep']);
+    } finally {
+      await h.stop();
+    }
+  });
+
+  it('a checkpoint write failure is logged and counted, and reading goes on', async () => {
+    const d = dir();
+    const data = dir();
+    const p = join(d, 'x.log');
+    writeFileSync(p, 'one\n');
+    const h = await startSource(d, testConfig(d, { checkpoint_interval: '0s' }), data);
+    try {
+      await waitFor(() => h.lines().length === 1, 'first');
+      rmSync(data, { recursive: true, force: true });
+      appendFileSync(p, 'two\n');
+      await waitFor(() => h.lines().length === 2, 'second');
+      await waitFor(() => h.ctx.emitted.length >= 2, 'emitted');
+      await sleep(50);
+      assert.ok((await counterValue(h.ctx.registry, 'vigil_component_errors_total', { stage: 'receiving' })) >= 1);
+      appendFileSync(p, 'three\n');
+      await waitFor(() => h.lines().length === 3, 'third');
+    } finally {
+      await h.stop();
     }
   });
 

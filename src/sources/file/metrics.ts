@@ -16,6 +16,7 @@ export class FileSourceMetrics {
   readonly openFiles: Gauge<string>;
   readonly watchedFiles: Gauge<string>;
   readonly truncations: Counter<string>;
+  readonly lagBytes: Gauge<string>;
   readonly longLines: Counter<string>;
 
   constructor(registry: Registry, componentId: string) {
@@ -26,6 +27,8 @@ export class FileSourceMetrics {
       new Gauge({ name: 'vigil_source_file_open_files', help: 'Files the file source holds open.', labelNames, registers }));
     this.watchedFiles = getOrCreate(registry, 'vigil_source_file_watched_files', () =>
       new Gauge({ name: 'vigil_source_file_watched_files', help: 'Files the file source follows.', labelNames, registers }));
+    this.lagBytes = getOrCreate(registry, 'vigil_source_file_lag_bytes', () =>
+      new Gauge({ name: 'vigil_source_file_lag_bytes', help: 'Bytes in followed files not yet acknowledged downstream (sum over files, as of the last stat).', labelNames, registers }));
     this.truncations = getOrCreate(registry, 'vigil_source_file_truncations_total', () =>
       new Counter({ name: 'vigil_source_file_truncations_total', help: 'Files found shorter than their read position (truncated, copytruncate) and read again from 0.', labelNames, registers }));
     this.longLines = getOrCreate(registry, 'vigil_source_file_long_lines_total', () =>

@@ -20,7 +20,11 @@ function isMissing(e: unknown): boolean {
 }
 
 export class QueryChunkLoader implements ChunkLoader {
+  /** Started scans not yet taken by the query (bounded, so a broad query cannot run ahead of its consumer). */
   private readonly pending = new Map<number, Promise<ScanResult | undefined>>();
+  private readonly waiting: ChunkSource[] = [];
+  private readonly queued = new Set<number>();
+  private readonly window: number;
 
   constructor(
     private readonly spec: ScanSpec,
@@ -28,7 +32,9 @@ export class QueryChunkLoader implements ChunkLoader {
     private readonly hooks: LoaderHooks,
     /** Set when the query is big enough to be worth the pool. */
     private readonly pool: ScanPool | undefined,
-  ) {}
+  ) {
+    this.window = pool ? pool.size * 2 : 0;
+  }
 
   private handle(src: ChunkSource, e: unknown): undefined {
     if (e instanceof ChunkCorruptError || (e as Error | undefined)?.name === 'ChunkCorruptError') this.hooks.onCorrupt(src.meta, e);
@@ -44,9 +50,21 @@ export class QueryChunkLoader implements ChunkLoader {
     return p;
   }
 
+  private pump(): void {
+    while (this.pending.size < this.window && this.waiting.length > 0) {
+      const s = this.waiting.shift() as ChunkSource;
+      if (!this.pending.has(s.meta.id)) this.start(s);
+    }
+  }
+
   prefetch(srcs: ReadonlyArray<ChunkSource>): void {
     if (!this.pool) return;
-    for (const s of srcs) if (!this.pending.has(s.meta.id)) this.start(s);
+    for (const s of srcs) {
+      if (this.queued.has(s.meta.id)) continue;
+      this.queued.add(s.meta.id);
+      this.waiting.push(s);
+    }
+    this.pump();
   }
 
   async *iterate(src: ChunkSource, direction: 'forward' | 'backward'): AsyncGenerator<ScanResult> {
@@ -79,6 +97,7 @@ export class QueryChunkLoader implements ChunkLoader {
     if (this.pool) {
       const p = this.pending.get(src.meta.id) ?? this.start(src);
       this.pending.delete(src.meta.id);
+      this.pump();
       return p;
     }
     this.hooks.onRead();

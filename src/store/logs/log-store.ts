@@ -9,23 +9,25 @@ import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
 import type { LogBatch } from '../../core/events.js';
 import { VigilError } from '../../core/errors.js';
-import { compileMatcher, formatLabels, sortedPairs, type LabelMatcher, type Labels } from '../../core/labels.js';
+import { formatLabels, sortedPairs, type LabelMatcher, type Labels } from '../../core/labels.js';
 import type { Service } from '../../core/service.js';
 import { nowMicros, type Micros } from '../../core/time.js';
 import type { AppendRejection, AppendResult, LogAppender, LogQuerier, LogSelect, LogStoreStats, SelectedEntries, StreamInfo } from '../interfaces.js';
-import { bloomMayContain, TrigramCollector } from './bloom.js';
-import { Catalog, type ChunkMeta, type NewChunk } from './catalog.js';
-import { encodeChunkAsync, type EncodedChunk } from './chunk-codec.js';
+import { TrigramCollector } from './bloom.js';
+import { Catalog, type ChunkMeta } from './catalog.js';
+import { commitChunks, encodeSealed } from './chunk-writer.js';
 import { QueryChunkLoader } from './chunk-loader.js';
 import { resolveLogStoreConfig, type LogStoreConfig, type ResolvedLogStoreConfig } from './config.js';
-import { appendToBlock, chunkPieces, newBlock, sortedView, type HeadBlock, type StreamState } from './head.js';
+import { appendToBlock, newBlock, type HeadBlock, type StreamState } from './head.js';
 import { checkStream } from './limits.js';
 import { compileLineFilters } from './line-filter.js';
-import { applyRetention, compactChunks, refOf, type CompactionResult, type MaintenanceContext, type RetentionResult } from './maintenance.js';
+import { applyRetention, compactChunks, type CompactionResult, type MaintenanceContext, type RetentionResult } from './maintenance.js';
 import { createStoreMetrics, type StoreMetrics } from './metrics.js';
 import { ScanPool } from './scan-pool.js';
-import { removeOrphans, writeSegment } from './segment-file.js';
-import { byStream, byTime, type Source, type StreamPlan } from './select.js';
+import { deleteSegmentFile, removeOrphans } from './segment-file.js';
+import { planSelect } from './plan.js';
+import { byStream, byTime } from './select.js';
+import { StreamSet } from './stream-set.js';
 import { Wal } from './wal.js';
 import { decodeWalBatch, encodeWalBatch, type WalLineBytes, type WalStream } from './wal-codec.js';
 
@@ -41,6 +43,11 @@ export interface LogStoreOptions {
   scanWorkers?: number;
   /** WAL segment roll size in bytes (default 64 MiB; tests use small ones). */
   walSegmentBytes?: number;
+  /**
+   * How long a segment file outlives its catalog rows (retention, compaction), so queries that
+   * planned with it can still read it. Default 30 s; files left at a crash are removed on open.
+   */
+  fileDeleteGraceMs?: number;
 }
 
 /** Stats plus query counters (chunks read and skipped), for tests and benches. */
@@ -59,19 +66,20 @@ const POOL_MIN_CHUNKS = 8;
 
 export class LogStore implements LogAppender, LogQuerier, Service<LogStoreConfig> {
   private cfg: ResolvedLogStoreConfig;
-  private readonly tenants = new Map<string, Map<string, StreamState>>();
-  private readonly byId = new Map<number, StreamState>();
+  private streams!: StreamSet;
   private readonly metrics: StoreMetrics;
   private readonly collector = new TrigramCollector();
-  private readonly chunkDir: string;
   private readonly now: () => Micros;
   private readonly pool: ScanPool | undefined;
-  private catalog!: Catalog;
+  /** Read by chunk-writer (commitChunks takes the store as its context). */
+  readonly chunkDir: string;
+  catalog!: Catalog;
   private wal!: Wal;
   private nextSegment = 1;
   private chain: Promise<unknown> = Promise.resolve();
   private flushQueued = false;
   private timers: NodeJS.Timeout[] = [];
+  private readonly pendingDeletes = new Map<number, NodeJS.Timeout>();
   private closed = false;
   private stopping: Promise<void> | undefined;
   private readonly reportedCorrupt = new Set<number>();
@@ -95,9 +103,10 @@ export class LogStore implements LogAppender, LogQuerier, Service<LogStoreConfig
     const s = new LogStore(opts);
     mkdirSync(s.chunkDir, { recursive: true });
     s.catalog = new Catalog(join(opts.dir, 'catalog.db'));
+    s.streams = new StreamSet(s.catalog);
     let maxFlushed = -1;
     for (const r of s.catalog.loadStreams()) {
-      s.addState({ ...r, head: undefined, sealed: [] });
+      s.streams.add({ ...r, head: undefined, sealed: [] });
       maxFlushed = Math.max(maxFlushed, r.flushedLsn);
     }
     const orphans = removeOrphans(s.chunkDir, new Set(s.catalog.allSegmentIds()));
@@ -129,20 +138,13 @@ export class LogStore implements LogAppender, LogQuerier, Service<LogStoreConfig
     return s;
   }
 
-  private addState(st: StreamState): void {
-    let t = this.tenants.get(st.tenant);
-    if (!t) this.tenants.set(st.tenant, (t = new Map()));
-    t.set(st.key, st);
-    this.byId.set(st.id, st);
-  }
-
   private stateFor(tenant: string, labels: Labels, key: string, labelsJson: string): StreamState {
-    const found = this.tenants.get(tenant)?.get(key);
+    const found = this.streams.get(tenant, key);
     if (found) return found;
     const id = this.catalog.insertStream(tenant, key, labels, labelsJson);
     const st: StreamState = { id, tenant, key, labels, labelsJson, flushedLsn: -1, head: undefined, sealed: [] };
-    this.addState(st);
-    this.metrics.streams.set(this.byId.size);
+    this.streams.add(st);
+    this.metrics.streams.set(this.streams.size);
     return st;
   }
 
@@ -161,7 +163,7 @@ export class LogStore implements LogAppender, LogQuerier, Service<LogStoreConfig
   }
 
   private hasSealed(): boolean {
-    for (const st of this.byId.values()) if (st.sealed.length > 0) return true;
+    for (const st of this.streams.all()) if (st.sealed.length > 0) return true;
     return false;
   }
 
@@ -191,9 +193,9 @@ export class LogStore implements LogAppender, LogQuerier, Service<LogStoreConfig
       if (checked.ts.length === 0) continue;
       const labels: Labels = Object.fromEntries(sortedPairs(s.labels));
       const key = formatLabels(labels);
-      let st = this.tenants.get(tenant)?.get(key);
+      let st = this.streams.get(tenant, key);
       if (!st) {
-        const count = this.tenants.get(tenant)?.size ?? 0;
+        const count = this.streams.countIn(tenant);
         if (count >= this.cfg.maxStreamsPerTenant) {
           this.metrics.rejectedEntries.inc({ reason: 'too_many_streams' }, checked.ts.length);
           rejected.push({
@@ -237,33 +239,15 @@ export class LogStore implements LogAppender, LogQuerier, Service<LogStoreConfig
   /** Turns every sealed block into chunks: one segment file per tenant, then one catalog commit. */
   private async writeSealed(): Promise<void> {
     const byTenant = new Map<string, Array<{ st: StreamState; blocks: HeadBlock[] }>>();
-    for (const st of this.byId.values()) {
+    for (const st of this.streams.all()) {
       if (st.sealed.length === 0) continue;
       let l = byTenant.get(st.tenant);
       if (!l) byTenant.set(st.tenant, (l = []));
       l.push({ st, blocks: st.sealed.slice() });
     }
     for (const [tenant, items] of byTenant) {
-      const pending: Array<Promise<{ enc: EncodedChunk; stream: number }>> = [];
-      const flushed = new Map<number, number>();
-      for (const { st, blocks } of items) {
-        for (const b of blocks) {
-          // A block may hold one huge append: it is cut into chunks of about the target size.
-          for (const piece of chunkPieces(b, this.cfg.chunkTargetSize)) {
-            pending.push(encodeChunkAsync(piece.ts, piece.lines, this.collector).then((enc) => ({ enc, stream: st.id })));
-          }
-          flushed.set(st.id, Math.max(flushed.get(st.id) ?? -1, b.lastLsn));
-        }
-      }
-      // Compression runs on the thread pool, all chunks of the flush at once.
-      const encoded = await Promise.all(pending);
-      const id = this.nextSegment++;
-      const { offsets, bytes } = await writeSegment(this.chunkDir, id, encoded.map((e) => e.enc.bytes));
-      const rows: NewChunk[] = encoded.map(({ enc, stream }, i) => ({
-        stream, minTs: enc.minTs, maxTs: enc.maxTs, entries: enc.entries, rawBytes: enc.rawBytes, tsLength: enc.tsPartLength,
-        length: enc.bytes.length, offset: offsets[i] as number, crcTs: enc.crcTs, crcLines: enc.crcLines, bloom: enc.bloom,
-      }));
-      this.catalog.commitSegment(id, tenant, bytes, rows, flushed);
+      const { encoded, flushed } = await encodeSealed(items, this.cfg.chunkTargetSize, this.collector);
+      await commitChunks(this, this.nextSegment++, tenant, encoded, flushed);
       // Same tick as the commit: a query sees each entry either in memory or in a chunk, never both.
       for (const { st, blocks } of items) {
         st.sealed.splice(0, blocks.length);
@@ -277,7 +261,7 @@ export class LogStore implements LogAppender, LogQuerier, Service<LogStoreConfig
   /** Deletes WAL segments whose entries are all in committed chunks. */
   private checkpoint(): void {
     let min = this.wal.nextLsn();
-    for (const st of this.byId.values()) {
+    for (const st of this.streams.all()) {
       if (st.head) min = Math.min(min, st.head.firstLsn);
       for (const b of st.sealed) min = Math.min(min, b.firstLsn);
     }
@@ -289,13 +273,13 @@ export class LogStore implements LogAppender, LogQuerier, Service<LogStoreConfig
     this.metrics.chunks.set(c.chunks);
     this.metrics.chunkBytes.set(c.bytes);
     this.metrics.walBytes.set(this.wal.bytes());
-    this.metrics.streams.set(this.byId.size);
+    this.metrics.streams.set(this.streams.size);
   }
 
   /** Cuts heads that are idle or old enough (called by the timer; exposed for tests). */
   cutIdle(): void {
     const now = this.now();
-    for (const st of this.byId.values()) {
+    for (const st of this.streams.all()) {
       const h = st.head;
       if (h && (now - h.lastAppend >= this.cfg.chunkIdlePeriod || now - h.createdAt >= this.cfg.maxChunkAge)) this.seal(st);
     }
@@ -303,7 +287,7 @@ export class LogStore implements LogAppender, LogQuerier, Service<LogStoreConfig
 
   /** Cuts every head into chunks, writes them and checkpoints the WAL (shutdown, tests). Throws on I/O errors. */
   async flush(): Promise<void> {
-    for (const st of this.byId.values()) this.seal(st);
+    for (const st of this.streams.all()) this.seal(st);
     await this.scheduleFlush();
     if (this.hasSealed()) throw new VigilError('UNAVAILABLE', 'log store: chunks could not be written (see log)');
     await this.wal.roll();
@@ -315,8 +299,25 @@ export class LogStore implements LogAppender, LogQuerier, Service<LogStoreConfig
     return {
       catalog: this.catalog, chunkDir: this.chunkDir, logger: this.opts.logger, collector: this.collector, cfg: this.cfg, now: this.now(),
       allocSegment: () => this.nextSegment++,
+      deleteFile: (id) => this.deleteFileLater(id),
       onCorruptChunk: (m, e) => this.reportCorrupt(m, e),
     };
+  }
+
+  private deleteFileLater(id: number): void {
+    const grace = this.opts.fileDeleteGraceMs ?? 30_000;
+    const del = () => {
+      this.pendingDeletes.delete(id);
+      try {
+        deleteSegmentFile(this.chunkDir, id);
+      } catch (e) {
+        this.opts.logger.warn({ segment: id, error: (e as Error).message }, 'log store: could not delete a segment file');
+      }
+    };
+    if (grace <= 0) return del();
+    const t = setTimeout(del, grace);
+    t.unref();
+    this.pendingDeletes.set(id, t);
   }
 
   /** Applies retention by age and size to every tenant; serialized with chunk writes. */
@@ -339,65 +340,24 @@ export class LogStore implements LogAppender, LogQuerier, Service<LogStoreConfig
     if (this.reportedCorrupt.has(m.id)) return;
     this.reportedCorrupt.add(m.id);
     this.opts.logger.error(
-      { chunk: m.id, segment: m.segment, offset: m.offset, stream: this.byId.get(m.stream)?.key, error: (e as Error).message },
+      { chunk: m.id, segment: m.segment, offset: m.offset, stream: this.streams.byStreamId(m.stream)?.key, error: (e as Error).message },
       'log store: corrupt chunk skipped',
     );
-  }
-
-  /** Streams of a tenant matching every matcher, by key order; uses the label index for `=`. */
-  private matchStreams(tenant: string, matchers: ReadonlyArray<LabelMatcher>): StreamState[] {
-    const all = this.tenants.get(tenant);
-    if (!all) return [];
-    const eq = matchers.find((m) => m.op === '=' && m.value !== '');
-    const candidates: Iterable<StreamState> = eq
-      ? this.catalog.streamsWithLabel(tenant, eq.name, eq.value).map((id) => this.byId.get(id)).filter((s): s is StreamState => s !== undefined)
-      : all.values();
-    const preds = matchers.map((m) => ({ name: m.name, test: compileMatcher(m) }));
-    const out: StreamState[] = [];
-    for (const st of candidates) if (preds.every((p) => p.test(st.labels[p.name]))) out.push(st);
-    return out.sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
-  }
-
-  private memBlocks(st: StreamState): HeadBlock[] {
-    return st.head ? [...st.sealed, st.head] : st.sealed;
-  }
-
-  private hasData(st: StreamState, start: Micros, end: Micros): boolean {
-    for (const b of this.memBlocks(st)) if (b.ts.length > 0 && b.minTs < end && b.maxTs >= start) return true;
-    return this.catalog.hasChunkInRange(st.id, start, end);
   }
 
   select(q: LogSelect): AsyncIterable<SelectedEntries> {
     if (this.closed) throw new VigilError('UNAVAILABLE', 'log store is closed');
     const compiled = compileLineFilters(q.lineFilters);
     const spec = { start: q.start, end: q.end, filters: q.lineFilters, skipLines: q.skipLines === true };
-    // The plan is taken synchronously, so a concurrent chunk commit cannot show an entry twice.
-    const plans: StreamPlan[] = [];
-    let chunkCount = 0;
-    for (const st of this.matchStreams(q.tenant, q.matchers)) {
-      const sources: Source[] = [];
-      for (const m of this.catalog.chunksInRange(st.id, q.start, q.end)) {
-        if (compiled.required.length > 0) {
-          const bloom = this.catalog.bloom(m.id);
-          if (bloom && !compiled.required.every((n) => bloomMayContain(bloom, n))) {
-            this.counters.chunksSkippedByBloom++;
-            this.metrics.chunksSkipped.inc({ reason: 'bloom' });
-            continue;
-          }
-        }
-        sources.push({ kind: 'chunk', minTs: m.minTs, maxTs: m.maxTs, meta: m, ref: refOf(this.chunkDir, m) });
-        chunkCount++;
-      }
-      for (const b of this.memBlocks(st)) {
-        const n = b.ts.length;
-        if (n === 0 || b.minTs >= q.end || b.maxTs < q.start) continue;
-        const v = sortedView(b, n);
-        sources.push({ kind: 'mem', minTs: v.ts[0] as number, maxTs: v.ts[n - 1] as number, ts: v.ts, lines: v.lines });
-      }
-      if (sources.length === 0) continue;
-      sources.sort((a, b) => a.minTs - b.minTs);
-      plans.push({ labels: st.labels, key: st.key, sources });
-    }
+    const { plans, chunkCount } = planSelect(q, compiled, {
+      streams: this.streams,
+      catalog: this.catalog,
+      chunkDir: this.chunkDir,
+      onBloomSkip: () => {
+        this.counters.chunksSkippedByBloom++;
+        this.metrics.chunksSkipped.inc({ reason: 'bloom' });
+      },
+    });
     const usePool = this.pool !== undefined && !compiled.empty && chunkCount >= POOL_MIN_CHUNKS;
     const loader = new QueryChunkLoader(
       spec,
@@ -414,8 +374,8 @@ export class LogStore implements LogAppender, LogQuerier, Service<LogStoreConfig
   async series(tenant: string, matcherSets: LabelMatcher[][], start: Micros, end: Micros): Promise<StreamInfo[]> {
     const seen = new Map<string, StreamInfo>();
     for (const set of matcherSets.length > 0 ? matcherSets : [[]]) {
-      for (const st of this.matchStreams(tenant, set)) {
-        if (!seen.has(st.key) && this.hasData(st, start, end)) seen.set(st.key, { labels: { ...st.labels }, key: st.key });
+      for (const st of this.streams.match(tenant, set)) {
+        if (!seen.has(st.key) && this.streams.hasData(st, start, end)) seen.set(st.key, { labels: { ...st.labels }, key: st.key });
       }
     }
     return [...seen.values()].sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
@@ -423,19 +383,19 @@ export class LogStore implements LogAppender, LogQuerier, Service<LogStoreConfig
 
   async labelNames(tenant: string, start: Micros, end: Micros, matchers: LabelMatcher[] = []): Promise<string[]> {
     const names = new Set<string>();
-    for (const st of this.matchStreams(tenant, matchers)) {
+    for (const st of this.streams.match(tenant, matchers)) {
       if (Object.keys(st.labels).every((n) => names.has(n))) continue;
-      if (this.hasData(st, start, end)) for (const n of Object.keys(st.labels)) names.add(n);
+      if (this.streams.hasData(st, start, end)) for (const n of Object.keys(st.labels)) names.add(n);
     }
     return [...names].sort();
   }
 
   async labelValues(tenant: string, name: string, start: Micros, end: Micros, matchers: LabelMatcher[] = []): Promise<string[]> {
     const values = new Set<string>();
-    for (const st of this.matchStreams(tenant, matchers)) {
+    for (const st of this.streams.match(tenant, matchers)) {
       const v = st.labels[name];
       if (v === undefined || values.has(v)) continue;
-      if (this.hasData(st, start, end)) values.add(v);
+      if (this.streams.hasData(st, start, end)) values.add(v);
     }
     return [...values].sort();
   }
@@ -444,13 +404,13 @@ export class LogStore implements LogAppender, LogQuerier, Service<LogStoreConfig
     const c = this.catalog.stats();
     let headEntries = 0;
     let sealedBlocks = 0;
-    for (const st of this.byId.values()) {
+    for (const st of this.streams.all()) {
       headEntries += st.head?.ts.length ?? 0;
       for (const b of st.sealed) headEntries += b.ts.length;
       sealedBlocks += st.sealed.length;
     }
     return {
-      streams: this.byId.size, chunks: c.chunks, chunkBytes: c.bytes, walBytes: this.wal.bytes(), headEntries, sealedBlocks,
+      streams: this.streams.size, chunks: c.chunks, chunkBytes: c.bytes, walBytes: this.wal.bytes(), headEntries, sealedBlocks,
       ...this.counters, chunksScannedInWorkers: this.pool?.scannedInWorkers ?? 0, walSegments: this.wal.list().length,
     };
   }
@@ -473,6 +433,7 @@ export class LogStore implements LogAppender, LogQuerier, Service<LogStoreConfig
     const tick = Math.max(1000, Math.min(10_000, Math.floor(Math.min(this.cfg.chunkIdlePeriod, this.cfg.maxChunkAge) / 1000 / 4)));
     every(tick, () => {
       this.cutIdle();
+      if (this.hasSealed()) void this.scheduleFlush(); // also retries a failed write
       this.updateGauges();
     });
     every(10 * 60_000, () => this.runRetention());
@@ -492,13 +453,18 @@ export class LogStore implements LogAppender, LogQuerier, Service<LogStoreConfig
       this.timers = [];
       await this.wal.close();
       try {
-        for (const st of this.byId.values()) this.seal(st);
+        for (const st of this.streams.all()) this.seal(st);
         await this.scheduleFlush();
         if (!this.hasSealed()) this.checkpoint();
       } catch (e) {
         this.opts.logger.warn({ error: (e as Error).message }, 'log store: final flush failed; the write-ahead log keeps the entries');
       }
       await this.pool?.close();
+      for (const [id, t] of this.pendingDeletes) {
+        clearTimeout(t);
+        deleteSegmentFile(this.chunkDir, id);
+      }
+      this.pendingDeletes.clear();
       this.catalog.close();
     })();
     return this.stopping;

@@ -79,3 +79,22 @@ test('compaction merges small chunks of a stream and preserves every entry in or
   t.after(() => again.stop());
   assert.equal(rows(await collect(again, { matchers: [{ name: 'app', op: '=~', value: 'c|d' }] })).length, 126);
 });
+
+test('a query planned before compaction still reads the replaced chunks (files outlive their rows)', async (t) => {
+  const dir = tempDir(t);
+  const store = await openStore(dir, { fileDeleteGraceMs: 60_000 });
+  t.after(() => store.stop());
+  for (let i = 0; i < 3; i++) {
+    await store.append('fake', { streams: [{ labels: { app: 'g' }, ts: [T0 + i], lines: [`entry ${i}`] }] });
+    await store.flush();
+  }
+  const it = store.select({ tenant: 'fake', matchers: [{ name: 'app', op: '=', value: 'g' }], start: 0, end: T0 + 10, direction: 'forward', order: 'time' });
+  await store.compact();
+  assert.equal(store.stats().chunks, 1);
+  assert.equal(segFiles(dir), 4, 'old files kept during the grace period');
+  const got: string[] = [];
+  for await (const b of it) got.push(...b.lines);
+  assert.deepEqual(got, ['entry 0', 'entry 1', 'entry 2']);
+  await store.stop();
+  assert.equal(segFiles(dir), 1, 'deleted at stop at the latest');
+});

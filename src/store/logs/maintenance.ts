@@ -7,12 +7,13 @@
 import type { Logger } from 'pino';
 import type { Micros } from '../../core/time.js';
 import type { TrigramCollector } from './bloom.js';
-import type { Catalog, ChunkMeta, NewChunk } from './catalog.js';
+import type { Catalog, ChunkMeta } from './catalog.js';
+import { commitChunks, type EncodedForStream } from './chunk-writer.js';
 import { encodeChunk, linesToBytes } from './chunk-codec.js';
 import type { ResolvedLogStoreConfig } from './config.js';
 import { ChunkCorruptError } from './chunk-codec.js';
 import { scanChunk, type ChunkRef } from './scan.js';
-import { deleteSegmentFile, segmentPath, writeSegment } from './segment-file.js';
+import { segmentPath } from './segment-file.js';
 
 export interface MaintenanceContext {
   catalog: Catalog;
@@ -22,6 +23,8 @@ export interface MaintenanceContext {
   cfg: ResolvedLogStoreConfig;
   now: Micros;
   allocSegment(): number;
+  /** Deletes a segment file whose catalog rows are gone (the store defers it so running queries finish). */
+  deleteFile(id: number): void;
   onCorruptChunk(meta: ChunkMeta, e: unknown): void;
 }
 
@@ -46,7 +49,7 @@ function dropEmptySegments(ctx: MaintenanceContext): { count: number; bytes: num
   ctx.catalog.deleteSegments(empty);
   let bytes = 0;
   for (const id of empty) {
-    deleteSegmentFile(ctx.chunkDir, id);
+    ctx.deleteFile(id);
     bytes += sizes.get(id) ?? 0;
   }
   return { count: empty.length, bytes };
@@ -72,7 +75,7 @@ export function applyRetention(ctx: MaintenanceContext): RetentionResult {
       }
       if (drop.length > 0) {
         chunksDeleted += ctx.catalog.deleteSegments(drop);
-        for (const id of drop) deleteSegmentFile(ctx.chunkDir, id);
+        for (const id of drop) ctx.deleteFile(id);
         segmentsDeleted += drop.length;
       }
     }
@@ -98,7 +101,7 @@ export async function compactChunks(ctx: MaintenanceContext): Promise<Compaction
   let chunksAfter = 0;
   const target = ctx.cfg.chunkTargetSize;
   for (const tenant of ctx.catalog.tenants()) {
-    const newChunks: Array<{ enc: ReturnType<typeof encodeChunk>; stream: number }> = [];
+    const newChunks: EncodedForStream[] = [];
     const replaced: number[] = [];
     for (const [stream, small] of ctx.catalog.smallChunks(tenant, Math.floor(target / 2))) {
       const groups: ChunkMeta[][] = [];
@@ -140,13 +143,7 @@ export async function compactChunks(ctx: MaintenanceContext): Promise<Compaction
       }
     }
     if (newChunks.length === 0) continue;
-    const id = ctx.allocSegment();
-    const { offsets, bytes } = await writeSegment(ctx.chunkDir, id, newChunks.map((c) => c.enc.bytes));
-    const rows: NewChunk[] = newChunks.map(({ enc, stream }, i) => ({
-      stream, minTs: enc.minTs, maxTs: enc.maxTs, entries: enc.entries, rawBytes: enc.rawBytes, tsLength: enc.tsPartLength,
-      length: enc.bytes.length, offset: offsets[i] as number, crcTs: enc.crcTs, crcLines: enc.crcLines, bloom: enc.bloom,
-    }));
-    ctx.catalog.commitSegment(id, tenant, bytes, rows, new Map(), replaced);
+    await commitChunks(ctx, ctx.allocSegment(), tenant, newChunks, new Map(), replaced);
   }
   const empty = dropEmptySegments(ctx);
   if (chunksBefore > 0) ctx.logger.info({ chunksBefore, chunksAfter, segmentsDeleted: empty.count }, 'log store compaction merged small chunks');

@@ -40,12 +40,21 @@ describe('level parser', () => {
     assert.equal(out.streams.length, 3);
   });
 
-  it('falls back to the text; replaces an existing level label', () => {
-    const recs = run(buildParser(def, {}), ['[error] boom', 'plain', 'WARN x'], { job: 'a', level: 'info' });
+  it('falls back to the text', () => {
+    const recs = run(buildParser(def, {}), ['[error] boom', 'plain', 'WARN x'], { job: 'a' });
     const byLine = new Map(recs.map((r) => [r.line, r.labels]));
     assert.deepEqual(byLine.get('[error] boom'), { job: 'a', level: 'error' });
     assert.deepEqual(byLine.get('plain'), { job: 'a', level: 'unknown' });
     assert.deepEqual(byLine.get('WARN x'), { job: 'a', level: 'warn' });
+  });
+
+  it('normalizes an existing level label (e.g. promoted raw by json), falling back to text when unknown', () => {
+    const json = buildParser(jsonDef, { labels: ['level'] });
+    const out = buildParser(def, {}).process(json.process(batchOf(['{"level":"ERROR","m":1}', '{"level":"WARNING"}', '{"m":"[debug] x"}'])));
+    const recs = batchToRecords(out);
+    assert.deepEqual(recs.map((r) => r.labels), [{ job: 'test', level: 'error' }, { job: 'test', level: 'warn' }, { job: 'test', level: 'debug' }]);
+    const odd = run(buildParser(def, {}), ['INFO from text'], { job: 'a', level: 'weird' });
+    assert.deepEqual(odd[0]?.labels, { job: 'a', level: 'info' });
   });
 
   it('works after logfmt on Go service lines, and with from_text off', () => {

@@ -17,7 +17,7 @@ const schema = Type.Object(
         description: 'Fields (from an earlier parser) looked at first, in order. Default: level, severity, lvl, loglevel.',
       }),
     ),
-    from_text: Type.Optional(Type.Boolean({ default: true, description: 'When no field has a level, detect it in the line (`level=error`, `"level":"warn"`, `[error]`, ` ERROR `).' })),
+    from_text: Type.Optional(Type.Boolean({ default: true, description: 'When no field (nor an existing level label) has a known level, detect it in the line (`level=error`, `"level":"warn"`, `[error]`, ` ERROR `).' })),
     label: Type.Optional(Type.String({ pattern: '^[a-zA-Z_][a-zA-Z0-9_]*$', default: 'level', description: 'Name of the stream label to set (replacing an existing one).' })),
   },
   { additionalProperties: false },
@@ -38,15 +38,21 @@ export default defineTransform({
 
     function detect(s: StreamBatch, i: number): Level {
       const f = s.fields?.[i];
+      let written: string | undefined;
       if (f) {
         for (const name of fields) {
           const v = f[name];
           if (v !== undefined && v !== '') {
-            const l = normalizeLevel(v);
-            if (l !== 'unknown' || !fromText) return l;
+            written = v;
             break;
           }
         }
+      }
+      // A level an earlier parser promoted to the label (raw, e.g. "ERROR") counts as written too.
+      written ??= s.labels[label];
+      if (written !== undefined) {
+        const l = normalizeLevel(written);
+        if (l !== 'unknown' || !fromText) return l;
       }
       return fromText ? levelFromText(s.lines[i] as string) : 'unknown';
     }

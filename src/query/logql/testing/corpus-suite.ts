@@ -249,6 +249,16 @@ export function logqlCorpusSuite(makeQuerier: (corpus: Corpus) => LogQuerier | P
       assert.deepEqual(await instant(`${byApp} unless sum by (app) (count_over_time({env="prod"}[1m]))`), vec([{ app: 'worker' }, '3']));
       assert.deepEqual(await instant(`${byApp} and sum by (app) (count_over_time({env="dev"}[1m]))`), vec([{ app: 'worker' }, '3']));
       assert.deepEqual(await instant(`sum by (app) (count_over_time({env="dev"}[1m])) or ${byApp}`), vec([{ app: 'api' }, '5'], [{ app: 'web' }, '5'], [{ app: 'worker' }, '3']));
+      // many-to-one: each app's count divided by its env's total, keeping the env label from the right
+      const perApp = 'sum by (app, env) (count_over_time({app=~".+"}[1m]))';
+      const perEnv = 'sum by (env) (count_over_time({app=~".+"}[1m]))';
+      assert.deepEqual(await instant(`${perApp} / on (env) group_left ${perEnv}`), vec([API, '0.5'], [WEB, '0.5'], [{ app: 'worker', env: 'dev' }, '1']));
+      assert.deepEqual(await instant(`${perEnv} * on (env) group_right ${perApp}`), vec([API, '50'], [WEB, '50'], [{ app: 'worker', env: 'dev' }, '9']));
+      assert.deepEqual(await instant(`${perApp} + on (env) group_left (kind) label_replace(${perEnv}, "kind", "k-$1", "env", "(.*)")`), vec(
+        [{ ...API, kind: 'k-prod' }, '15'], [{ ...WEB, kind: 'k-prod' }, '15'], [{ app: 'worker', env: 'dev', kind: 'k-dev' }, '6'],
+      ));
+      // ignoring(app) leaves `kind` in the right side's signature: nothing matches
+      assert.deepEqual(await instant(`${perApp} + ignoring (app) group_left (kind) label_replace(${perEnv}, "kind", "k", "env", ".*")`), vec());
       assert.deepEqual(await instant(`label_replace(${byApp}, "svc", "s-$1", "app", "(w.*)")`), vec([{ app: 'api' }, '5'], [{ app: 'web', svc: 's-web' }, '5'], [{ app: 'worker', svc: 's-worker' }, '3']));
     });
   });
