@@ -24,6 +24,7 @@ export class QueryChunkLoader implements ChunkLoader {
   private readonly pending = new Map<number, Promise<ScanResult | undefined>>();
   private readonly waiting: ChunkSource[] = [];
   private readonly queued = new Set<number>();
+  private readonly started = new Set<number>();
   private readonly window: number;
 
   constructor(
@@ -45,6 +46,7 @@ export class QueryChunkLoader implements ChunkLoader {
   private start(src: ChunkSource): Promise<ScanResult | undefined> {
     const pool = this.pool as ScanPool;
     this.hooks.onRead();
+    this.started.add(src.meta.id);
     const p = pool.scan(src.ref, this.spec).catch((e: unknown) => this.handle(src, e));
     this.pending.set(src.meta.id, p);
     return p;
@@ -53,7 +55,7 @@ export class QueryChunkLoader implements ChunkLoader {
   private pump(): void {
     while (this.pending.size < this.window && this.waiting.length > 0) {
       const s = this.waiting.shift() as ChunkSource;
-      if (!this.pending.has(s.meta.id)) this.start(s);
+      if (!this.started.has(s.meta.id)) this.start(s);
     }
   }
 
@@ -95,6 +97,7 @@ export class QueryChunkLoader implements ChunkLoader {
 
   async load(src: ChunkSource): Promise<ScanResult | undefined> {
     if (this.pool) {
+      // Not started yet (the query reached it before read-ahead did): start it now, once.
       const p = this.pending.get(src.meta.id) ?? this.start(src);
       this.pending.delete(src.meta.id);
       this.pump();
