@@ -195,3 +195,21 @@ test('chunks with many line blocks: lazy backward reads, filters across blocks, 
   const hit = rows(await collect(store, { matchers: [{ name: 'app', op: '=', value: 'm' }], lineFilters: [{ op: '|=', value: 'NEEDLE-IN-MIDDLE' }] }));
   assert.deepEqual(hit.map((r) => r[1]), [T0 + 2500]);
 });
+
+test('start() runs the idle-cut timer; an aborted query stops with the abort reason', async (t) => {
+  let now = T0 + 3600 * SEC;
+  const store = await openStore(tempDir(t), { config: { chunk_idle_period: '1s', max_chunk_age: '1h' }, now: () => now });
+  t.after(() => store.stop());
+  await store.start();
+  await store.append('fake', { streams: [{ labels: { app: 't' }, ts: [T0], lines: ['idle soon'] }] });
+  now += 2 * SEC;
+  const deadline = Date.now() + 5000;
+  while (store.stats().chunks === 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
+  assert.equal(store.stats().chunks, 1);
+  assert.equal(store.stats().headEntries, 0);
+  const ac = new AbortController();
+  ac.abort(new Error('client went away'));
+  await assert.rejects(async () => {
+    for await (const _ of store.select({ tenant: 'fake', matchers: [{ name: 'app', op: '=', value: 't' }], start: 0, end: T0 + 1, direction: 'forward', order: 'time', signal: ac.signal })) void _;
+  }, /client went away/);
+});

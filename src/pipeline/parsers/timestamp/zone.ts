@@ -4,7 +4,7 @@
  * on every line would dominate the parser's cost.
  */
 
-const MONTHS_MS_CACHE_LIMIT = 50_000;
+const HOUR_CACHE_LIMIT = 50_000;
 
 /** Converts wall-clock times of one zone to UTC. Built once per parser config; throws for an unknown zone. */
 export class Zone {
@@ -35,7 +35,7 @@ export class Zone {
     for (const part of fmt.formatToParts(hour * 3_600_000)) if (part.type !== 'literal') p[part.type] = Number(part.value);
     const asUtc = Date.UTC(p['year'] as number, (p['month'] as number) - 1, p['day'], p['hour'], p['minute'], p['second']);
     const off = asUtc - hour * 3_600_000;
-    if (this.cache.size > MONTHS_MS_CACHE_LIMIT) this.cache.clear();
+    if (this.cache.size > HOUR_CACHE_LIMIT) this.cache.clear();
     this.cache.set(hour, off);
     return off;
   }
