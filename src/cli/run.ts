@@ -47,6 +47,7 @@ export async function startVigil(config: VigilConfig, logger: Logger): Promise<R
     logger: logger.child({ component: 'store' }),
     registry,
   });
+  await store.start(); // idle chunk cuts, retention and compaction timers
 
   let ready = false;
   let topology = new Topology(config, { logger, families, hostname: hostname(), stores: { logs: store } });

@@ -52,6 +52,8 @@ export async function evalRangeAggregation(e: RangeAggregationExpr, ctx: EvalCon
     direction: 'forward',
     order: 'stream',
     lineFilters: pushdownLineFilters(e.selector),
+    // Counting entries of a bare selector needs timestamps only: the store then skips the lines.
+    skipLines: e.selector.stages.length === 0 && !e.unwrap && (e.op === 'count_over_time' || e.op === 'rate' || e.op === 'absent_over_time'),
     signal: ctx.signal,
   });
   for await (const b of iter) {

@@ -5,6 +5,7 @@
  * Every statement here is small (index lookups): long work never runs on SQLite.
  */
 import Database from 'better-sqlite3';
+import { VigilError } from '../../core/errors.js';
 import type { Labels } from '../../core/labels.js';
 import type { Micros } from '../../core/time.js';
 
@@ -71,9 +72,21 @@ export class Catalog {
   readonly db: Database.Database;
   private readonly q;
 
+  /** Throws UNAVAILABLE when another process holds the catalog (one store per data directory). */
   constructor(path: string) {
-    this.db = new Database(path);
-    this.db.pragma('journal_mode = WAL');
+    this.db = new Database(path, { timeout: 500 });
+    try {
+      // Exclusive locking doubles as the data directory lock: two stores appending to one WAL
+      // directory would delete each other's segments. The lock dies with the process.
+      this.db.pragma('locking_mode = EXCLUSIVE');
+      this.db.pragma('journal_mode = WAL');
+      this.db.exec('BEGIN IMMEDIATE; COMMIT');
+    } catch (e) {
+      this.db.close();
+      if ((e as { code?: string }).code?.startsWith('SQLITE_BUSY'))
+        throw new VigilError('UNAVAILABLE', `log store ${path} is in use by another process`, undefined, { cause: e });
+      throw e;
+    }
     this.db.pragma('synchronous = NORMAL');
     this.db.exec(SCHEMA);
     const db = this.db;

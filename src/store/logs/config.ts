@@ -29,7 +29,7 @@ export const LogStoreConfigSchema = Type.Object(
     max_label_names_per_series: Type.Integer({ minimum: 1, default: 15, description: 'Streams with more labels than this are rejected.' }),
     max_label_name_length: Type.Integer({ minimum: 1, default: 1024, description: 'Streams with a longer label name are rejected.' }),
     max_label_value_length: Type.Integer({ minimum: 1, default: 2048, description: 'Streams with a longer label value are rejected.' }),
-    max_streams_per_tenant: Type.Integer({ minimum: 1, default: 10_000, description: 'New streams beyond this many per tenant are rejected.' }),
+    max_streams_per_tenant: Type.Integer({ minimum: 1, default: 10_000, description: 'Active streams (with entries not yet in chunks) per tenant; entries for more are rejected, as in Loki.' }),
     max_line_size: Size('Lines longer than this (UTF-8 bytes) are rejected, as Loki does by default; 0 = unlimited.', 262_144),
     reject_old_samples_max_age: Duration('Entries older than this (relative to now) are rejected. "0s" accepts any age.', '168h'),
     creation_grace_period: Duration('Entries more than this far in the future are rejected.', '10m'),

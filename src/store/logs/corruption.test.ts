@@ -25,6 +25,7 @@ async function threeRecords(dir: string): Promise<{ file: string; starts: number
     await store.append('fake', { streams: [{ labels: SVC, ts: [T0 + starts.length * SEC, T0 + starts.length * SEC + 1], lines: [`${name}1 payload`, `${name}2 payload`] }] });
   }
   // The store is abandoned without stop(), as after a crash: its entries live only in the WAL.
+  await store.abandon();
   const walDir = join(dir, 'wal');
   return { file: join(walDir, readdirSync(walDir).sort().at(-1) as string), starts };
 }

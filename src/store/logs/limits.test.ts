@@ -37,7 +37,7 @@ test('limits refuse streams and entries with clear reasons; the rest of the batc
   expect(/^4 LIMIT_EXCEEDED 2 stream \{app="ok"\}: 2 entries refused \(too_old\); first at entry 1: timestamp .* is older than 7d/);
   expect(/^4 LIMIT_EXCEEDED 1 .*\(too_far_in_future\); first at entry 2: .*more than 10m in the future/);
   expect(/^4 LIMIT_EXCEEDED 1 .*\(line_too_long\); first at entry 3: line of 17 bytes, the limit is 16/);
-  expect(/^6 LIMIT_EXCEEDED 2 stream \{app="three"\}: tenant fake already has 2 streams, the limit is 2/);
+  expect(/^6 LIMIT_EXCEEDED 2 stream \{app="three"\}: tenant fake already has 2 active streams, the limit is 2/);
   expect(/^7 BAD_REQUEST 1 .*not a non-negative integer/);
   const stored = rows(await collect(store, { matchers: [{ name: 'app', op: '=~', value: '.+' }] }));
   assert.deepEqual(stored.map((x) => x[2]), ['fine', 'second stream']);
@@ -46,6 +46,9 @@ test('limits refuse streams and entries with clear reasons; the rest of the batc
   assert.equal(rejected.find((v) => v.labels.reason === 'too_many_streams')?.value, 2);
   // other tenants have their own stream budget
   assert.equal((await store.append('team-b', { streams: [{ labels: { app: 'three' }, ts: [now], lines: ['ok'] }] })).accepted, 1);
+  // streams whose entries are all in chunks are no longer active: room for new ones
+  await store.flush();
+  assert.equal((await store.append('fake', { streams: [{ labels: { app: 'three' }, ts: [now], lines: ['now ok'] }] })).accepted, 1);
 });
 
 test('append on a stopped store rejects; stop is idempotent', async (t) => {
@@ -53,4 +56,29 @@ test('append on a stopped store rejects; stop is idempotent', async (t) => {
   await store.stop();
   await store.stop();
   await assert.rejects(store.append('fake', { streams: [{ labels: { a: '1' }, ts: [T0], lines: ['x'] }] }), /closed/);
+});
+
+test('malformed streams are refused one by one, never crash the append', async (t) => {
+  const store = await openStore(tempDir(t));
+  t.after(() => store.stop());
+  const garbage = [
+    null,
+    { labels: null, ts: [T0], lines: ['x'] },
+    { labels: { a: 1 }, ts: [T0], lines: ['x'] },
+    { labels: { a: 'x' }, ts: 'nope', lines: ['x'] },
+    { labels: { a: 'x' }, ts: [T0, T0], lines: ['only one'] },
+    { labels: { a: 'x' }, ts: ['12'], lines: ['string ts'] },
+    { labels: { a: 'x' }, ts: [T0], lines: [42] },
+    { labels: {}, ts: [T0], lines: ['no labels'] },
+    { labels: { a: 'good' }, ts: [T0], lines: ['kept'] },
+  ];
+  const r = await store.append('fake', { streams: garbage as never });
+  assert.equal(r.accepted, 1);
+  assert.deepEqual(r.rejected.map((x) => x.stream).sort((a, b) => a - b), [0, 1, 2, 3, 4, 5, 6, 7]);
+  assert.ok(r.rejected.every((x) => x.code === 'BAD_REQUEST' && x.reason.length > 10));
+  assert.deepEqual(rows(await collect(store, { matchers: [{ name: 'a', op: '=', value: 'good' }] })).map((x) => x[2]), ['kept']);
+  await assert.rejects(store.append('fake', { streams: 'nope' } as never), /batch.streams must be an array/);
+  const badTenant = await store.append('', { streams: [{ labels: { a: 'x' }, ts: [T0], lines: ['x'] }] });
+  assert.equal(badTenant.accepted, 0);
+  assert.match(badTenant.rejected[0]?.reason ?? '', /tenant/);
 });

@@ -213,3 +213,14 @@ test('start() runs the idle-cut timer; an aborted query stops with the abort rea
     for await (const _ of store.select({ tenant: 'fake', matchers: [{ name: 'app', op: '=', value: 't' }], start: 0, end: T0 + 1, direction: 'forward', order: 'time', signal: ac.signal })) void _;
   }, /client went away/);
 });
+
+test('a data directory is used by one store at a time', async (t) => {
+  const dir = tempDir(t);
+  const first = await openStore(dir);
+  await first.append('fake', { streams: [{ labels: { app: 'l' }, ts: [T0], lines: ['mine'] }] });
+  await assert.rejects(openStore(dir), /in use by another process/);
+  await first.stop();
+  const second = await openStore(dir);
+  t.after(() => second.stop());
+  assert.equal(rows(await collect(second, { matchers: [{ name: 'app', op: '=', value: 'l' }] })).length, 1);
+});

@@ -9,17 +9,17 @@ import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
 import type { LogBatch } from '../../core/events.js';
 import { VigilError } from '../../core/errors.js';
-import { formatLabels, sortedPairs, type LabelMatcher, type Labels } from '../../core/labels.js';
+import { formatLabels, type LabelMatcher, type Labels } from '../../core/labels.js';
 import type { Service } from '../../core/service.js';
 import { nowMicros, type Micros } from '../../core/time.js';
-import type { AppendRejection, AppendResult, LogAppender, LogQuerier, LogSelect, LogStoreStats, SelectedEntries, StreamInfo } from '../interfaces.js';
+import type { AppendResult, LogAppender, LogQuerier, LogSelect, LogStoreStats, SelectedEntries, StreamInfo } from '../interfaces.js';
 import { TrigramCollector } from './bloom.js';
 import { Catalog, type ChunkMeta } from './catalog.js';
 import { commitChunks, encodeSealed } from './chunk-writer.js';
 import { QueryChunkLoader } from './chunk-loader.js';
 import { resolveLogStoreConfig, type LogStoreConfig, type ResolvedLogStoreConfig } from './config.js';
 import { appendToBlock, newBlock, type HeadBlock, type StreamState } from './head.js';
-import { checkStream } from './limits.js';
+import { admitBatch } from './admit.js';
 import { compileLineFilters } from './line-filter.js';
 import { applyRetention, compactChunks, type CompactionResult, type MaintenanceContext, type RetentionResult } from './maintenance.js';
 import { createStoreMetrics, type StoreMetrics } from './metrics.js';
@@ -29,7 +29,7 @@ import { planSelect } from './plan.js';
 import { byStream, byTime } from './select.js';
 import { StreamSet } from './stream-set.js';
 import { Wal } from './wal.js';
-import { decodeWalBatch, encodeWalBatch, type WalLineBytes, type WalStream } from './wal-codec.js';
+import { decodeWalBatch, encodeWalBatch, type WalLineBytes } from './wal-codec.js';
 
 export interface LogStoreOptions {
   /** Data directory (created if missing): catalog.db, wal/, chunks/. */
@@ -71,9 +71,8 @@ export class LogStore implements LogAppender, LogQuerier, Service<LogStoreConfig
   private readonly collector = new TrigramCollector();
   private readonly now: () => Micros;
   private readonly pool: ScanPool | undefined;
-  /** Read by chunk-writer (commitChunks takes the store as its context). */
-  readonly chunkDir: string;
-  catalog!: Catalog;
+  private readonly chunkDir: string;
+  private catalog!: Catalog;
   private wal!: Wal;
   private nextSegment = 1;
   private chain: Promise<unknown> = Promise.resolve();
@@ -167,47 +166,21 @@ export class LogStore implements LogAppender, LogQuerier, Service<LogStoreConfig
     return false;
   }
 
+  /**
+   * Validates, writes one WAL record for the batch and resolves after its fsync (group commit),
+   * then the entries are queryable. Refusals (limits, malformed streams) are in the result; it
+   * rejects only when nothing was made durable (store closed, WAL write/fsync failed, not a batch).
+   */
   async append(tenant: string, batch: LogBatch): Promise<AppendResult> {
     if (this.closed) throw new VigilError('UNAVAILABLE', 'log store is closed');
     if (!batch || !Array.isArray(batch.streams)) throw new VigilError('BAD_REQUEST', 'append: batch.streams must be an array');
-    const rejected: AppendRejection[] = [];
-    const writes: Array<{ st: StreamState; ws: WalStream }> = [];
-    const now = this.now();
-    const badTenant = typeof tenant !== 'string' || tenant === '' || tenant.length > 150;
-    for (let i = 0; i < batch.streams.length; i++) {
-      const s = batch.streams[i];
-      if (!s || typeof s.labels !== 'object' || s.labels === null) {
-        rejected.push({ stream: i, count: Array.isArray(s?.lines) ? s.lines.length : 0, code: 'BAD_REQUEST', reason: `stream ${i}: labels must be an object` });
-        this.metrics.rejectedEntries.inc({ reason: 'bad_labels' }, rejected[rejected.length - 1]?.count ?? 0);
-        continue;
-      }
-      if (badTenant) {
-        rejected.push({ stream: i, count: s.lines?.length ?? 0, code: 'BAD_REQUEST', reason: `tenant ${JSON.stringify(tenant)}: must be 1-150 characters` });
-        continue;
-      }
-      const checked = checkStream(s, i, this.cfg, now);
-      for (const r of checked.rejections) {
-        this.metrics.rejectedEntries.inc({ reason: r.why }, r.count);
-        rejected.push({ stream: r.stream, count: r.count, code: r.code, reason: r.reason });
-      }
-      if (checked.ts.length === 0) continue;
-      const labels: Labels = Object.fromEntries(sortedPairs(s.labels));
-      const key = formatLabels(labels);
-      let st = this.streams.get(tenant, key);
-      if (!st) {
-        const count = this.streams.countIn(tenant);
-        if (count >= this.cfg.maxStreamsPerTenant) {
-          this.metrics.rejectedEntries.inc({ reason: 'too_many_streams' }, checked.ts.length);
-          rejected.push({
-            stream: i, count: checked.ts.length, code: 'LIMIT_EXCEEDED',
-            reason: `stream ${key}: tenant ${tenant} already has ${count} streams, the limit is ${this.cfg.maxStreamsPerTenant}`,
-          });
-          continue;
-        }
-        st = this.stateFor(tenant, labels, key, JSON.stringify(labels));
-      }
-      writes.push({ st, ws: { labels: st.labels, labelsJson: st.labelsJson, ts: checked.ts, lines: checked.lines } });
-    }
+    const { rejected, writes } = admitBatch(tenant, batch, {
+      cfg: this.cfg,
+      now: this.now(),
+      streams: this.streams,
+      metrics: this.metrics,
+      createStream: (labels, key) => this.stateFor(tenant, labels, key, JSON.stringify(labels)),
+    });
     if (writes.length === 0) return { accepted: 0, rejected };
     const { payload, bytes } = encodeWalBatch(tenant, writes.map((w) => w.ws));
     let accepted = 0;
@@ -247,7 +220,7 @@ export class LogStore implements LogAppender, LogQuerier, Service<LogStoreConfig
     }
     for (const [tenant, items] of byTenant) {
       const { encoded, flushed } = await encodeSealed(items, this.cfg.chunkTargetSize, this.collector);
-      await commitChunks(this, this.nextSegment++, tenant, encoded, flushed);
+      await commitChunks({ chunkDir: this.chunkDir, catalog: this.catalog }, this.nextSegment++, tenant, encoded, flushed);
       // Same tick as the commit: a query sees each entry either in memory or in a chunk, never both.
       for (const { st, blocks } of items) {
         st.sealed.splice(0, blocks.length);
@@ -283,6 +256,11 @@ export class LogStore implements LogAppender, LogQuerier, Service<LogStoreConfig
       const h = st.head;
       if (h && (now - h.lastAppend >= this.cfg.chunkIdlePeriod || now - h.createdAt >= this.cfg.maxChunkAge)) this.seal(st);
     }
+  }
+
+  /** Resolves once every chunk cut so far is written (or its write failed and was logged); for benches and tests. */
+  async whenWritten(): Promise<void> {
+    await this.chain;
   }
 
   /** Cuts every head into chunks, writes them and checkpoints the WAL (shutdown, tests). Throws on I/O errors. */
@@ -345,6 +323,12 @@ export class LogStore implements LogAppender, LogQuerier, Service<LogStoreConfig
     );
   }
 
+  /**
+   * Reads entries (see LogSelect for the order contracts). The plan (streams, chunks after bloom
+   * skipping, in-memory snapshots) is fixed when called; chunks are decoded lazily as the
+   * consumer iterates, in worker threads for filtered scans of many chunks. Throws BAD_QUERY for
+   * an invalid line regex, UNAVAILABLE when stopped; corrupt chunks are skipped (logged, counted).
+   */
   select(q: LogSelect): AsyncIterable<SelectedEntries> {
     if (this.closed) throw new VigilError('UNAVAILABLE', 'log store is closed');
     const compiled = compileLineFilters(q.lineFilters);
@@ -371,6 +355,7 @@ export class LogStore implements LogAppender, LogQuerier, Service<LogStoreConfig
       : byStream(plans, q.direction, spec, compiled, loader, q.signal);
   }
 
+  /** Streams matching any matcher set with data overlapping [start, end), by key. */
   async series(tenant: string, matcherSets: LabelMatcher[][], start: Micros, end: Micros): Promise<StreamInfo[]> {
     const seen = new Map<string, StreamInfo>();
     for (const set of matcherSets.length > 0 ? matcherSets : [[]]) {
@@ -381,6 +366,7 @@ export class LogStore implements LogAppender, LogQuerier, Service<LogStoreConfig
     return [...seen.values()].sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
   }
 
+  /** Label names of the tenant's streams (matching `matchers`) with data in [start, end), sorted. */
   async labelNames(tenant: string, start: Micros, end: Micros, matchers: LabelMatcher[] = []): Promise<string[]> {
     const names = new Set<string>();
     for (const st of this.streams.match(tenant, matchers)) {
@@ -390,6 +376,7 @@ export class LogStore implements LogAppender, LogQuerier, Service<LogStoreConfig
     return [...names].sort();
   }
 
+  /** Values of label `name` over the tenant's streams (matching `matchers`) with data in [start, end), sorted. */
   async labelValues(tenant: string, name: string, start: Micros, end: Micros, matchers: LabelMatcher[] = []): Promise<string[]> {
     const values = new Set<string>();
     for (const st of this.streams.match(tenant, matchers)) {
@@ -400,6 +387,7 @@ export class LogStore implements LogAppender, LogQuerier, Service<LogStoreConfig
     return [...values].sort();
   }
 
+  /** Sizes and query counters, cheap enough for every /metrics scrape. */
   stats(): LogStoreDetailedStats {
     const c = this.catalog.stats();
     let headEntries = 0;
@@ -418,6 +406,7 @@ export class LogStore implements LogAppender, LogQuerier, Service<LogStoreConfig
   /** Starts the timers: cutting idle/old heads, retention every 10 min, compaction every hour. */
   async start(): Promise<void> {
     if (this.closed) throw new VigilError('UNAVAILABLE', 'log store is closed');
+    if (this.timers.length > 0) return; // already started
     const every = (ms: number, fn: () => unknown) => {
       const t = setInterval(() => {
         try {
@@ -443,6 +432,24 @@ export class LogStore implements LogAppender, LogQuerier, Service<LogStoreConfig
   /** Applies a new config (limits, sizes, retention) in place; throws CONFIG_INVALID keeping the old one. */
   async reload(config: LogStoreConfig): Promise<void> {
     this.cfg = resolveLogStoreConfig(config);
+  }
+
+  /**
+   * Releases every file and lock without flushing anything, as a kill -9 would: what is not in
+   * chunks stays only in the WAL. For crash tests and for giving up after fatal I/O errors.
+   */
+  async abandon(): Promise<void> {
+    this.stopping ??= (async () => {
+      this.closed = true;
+      for (const t of this.timers) clearInterval(t);
+      this.timers = [];
+      await this.wal.close();
+      await this.chain.catch(() => undefined);
+      for (const t of this.pendingDeletes.values()) clearTimeout(t);
+      await this.pool?.close();
+      this.catalog.close();
+    })();
+    return this.stopping;
   }
 
   /** Flushes heads to chunks when it can (the WAL keeps them otherwise), then closes. Idempotent. */

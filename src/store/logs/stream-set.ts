@@ -30,8 +30,11 @@ export class StreamSet {
     return this.byId.get(id);
   }
 
-  countIn(tenant: string): number {
-    return this.tenants.get(tenant)?.size ?? 0;
+  /** Streams of a tenant with entries in memory (a head or blocks being written). */
+  activeIn(tenant: string): number {
+    let n = 0;
+    for (const st of this.tenants.get(tenant)?.values() ?? []) if (st.head || st.sealed.length > 0) n++;
+    return n;
   }
 
   get size(): number {

@@ -147,6 +147,9 @@ export class Wal {
     this.fh = await open(path, 'a');
     fsyncDir(this.dir);
     this.current = { start: lsn, path, bytes: 0 };
+    // An empty segment left by the last run has this very name: it must not stay listed as an old
+    // segment, or checkpointing would delete the file now being written.
+    this.segments = this.segments.filter((s) => s.path !== path);
     this.segments.push(this.current);
     this.broken = false;
   }
