@@ -3,7 +3,8 @@
  * tailed by a real `vigil run` process (compiled dist/) into the embedded store. Reports lines/s,
  * MB/s, CPU seconds and peak RSS of the Vigil process, beside the same-run baseline of `wc -l`
  * reading the same file (the ceiling of any tailer on this disk).
- * Usage: node --import tsx bench/file-ingest.ts [--mb 1024]
+ * Usage: node --import tsx bench/file-ingest.ts [--mb 1024] [--prof DIR]
+ * (--prof writes a V8 CPU profile of the Vigil process into DIR).
  */
 import { execFileSync, spawn } from 'node:child_process';
 import { createWriteStream, existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
@@ -17,6 +18,8 @@ const arg = (name: string, def: number) => {
   return i >= 0 ? Number(process.argv[i + 1]) : def;
 };
 const targetMb = arg('mb', 1024);
+const profIdx = process.argv.indexOf('--prof');
+const profDir = profIdx >= 0 ? process.argv[profIdx + 1] : undefined;
 
 async function writeCorpus(file: string, bytes: number): Promise<{ lines: number; records: number }> {
   const out = createWriteStream(file);
@@ -72,7 +75,7 @@ async function main(): Promise<void> {
       `server:\n  listen: 127.0.0.1:0\nstorage:\n  path: ${join(dir, 'data')}\nlogging:\n  format: json\n  file: false\nsources:\n  bench:\n    type: file\n    include: ["${file}"]\n    start_at: beginning\n    labels: { service: bench }\n    multiline: { mode: continuation, pattern: '^\\s' }\nsinks:\n  store:\n    type: store\n`,
     );
     t = performance.now();
-    const child = spawn(process.execPath, [join(ROOT, 'bin/vigil.js'), 'run', '-c', join(dir, 'vigil.yaml')], { stdio: ['ignore', 'ignore', 'pipe'] });
+    const child = spawn(process.execPath, [...(profDir ? ['--cpu-prof', `--cpu-prof-dir=${profDir}`] : []), join(ROOT, 'bin/vigil.js'), 'run', '-c', join(dir, 'vigil.yaml')], { stdio: ['ignore', 'ignore', 'pipe'] });
     let err = '';
     child.stderr.on('data', (c: Buffer) => (err += c.toString()));
     const url = await new Promise<string>((res, rej) => {

@@ -1,0 +1,69 @@
+/**
+ * `npm run bench`: runs every bench in its own process, prints each figure beside its same-run
+ * baseline as a ratio, and rewrites the results section of BENCHMARKS.md (machine + date).
+ * `npm run bench -- --quick` runs smaller inputs (for a smoke check; not for BENCHMARKS.md).
+ */
+import { execFileSync, spawnSync } from 'node:child_process';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { cpus, totalmem } from 'node:os';
+import { resolve } from 'node:path';
+
+const ROOT = resolve(import.meta.dirname, '..');
+const quick = process.argv.includes('--quick');
+
+function run(script: string, args: string[]): Record<string, unknown> {
+  process.stderr.write(`\n== ${script} ${args.join(' ')}\n`);
+  const r = spawnSync(process.execPath, ['--import', 'tsx', resolve(ROOT, 'bench', script), ...args], { cwd: ROOT, stdio: ['ignore', 'pipe', 'inherit'], maxBuffer: 64e6 });
+  const out = r.stdout.toString();
+  const line = out.trim().split('\n').reverse().find((l) => l.startsWith('{'));
+  if (r.status !== 0 || !line) throw new Error(`${script} failed (exit ${r.status}):\n${out}`);
+  return JSON.parse(line) as Record<string, unknown>;
+}
+
+execFileSync('npm', ['run', 'build'], { cwd: ROOT, stdio: 'ignore' });
+const query = run('query-bench.ts', ['--lines', quick ? '300000' : '3200000']) as {
+  lines: number; raw_mb: number;
+  ingest: { vigil_lines_per_s: number; sqlite_rows_lines_per_s: number; ratio: number };
+  disk_per_raw: { vigil: number; sqlite_rows: number };
+  newest_100_1h_ms: { vigil: number; sqlite_rows: number };
+  needle_24h_ms: { vigil: number; grep: number; sqlite_rows: number };
+  level_histogram_6h_ms: { vigil: number; sqlite_rows: number };
+};
+const file = run('file-ingest.ts', ['--mb', quick ? '100' : '1024']) as {
+  file_mb: number; file_lines: number; seconds: number; lines_per_s: number; mb_per_s: number; lines_per_cpu_s: number; peak_rss_mb: number; baseline_wc_l_s: number;
+};
+
+const fmt = (n: number) => n.toLocaleString('en');
+const x = (a: number, b: number) => `${(a / b).toFixed(2)}×`;
+const rows: Array<[string, string, string, string, string]> = [
+  ['store ingest, lines/s (4 concurrent appenders, fsync per append)', fmt(query.ingest.vigil_lines_per_s), `SQLite rows ${fmt(query.ingest.sqlite_rows_lines_per_s)}`, x(query.ingest.vigil_lines_per_s, query.ingest.sqlite_rows_lines_per_s), '>= 300k'],
+  ['disk bytes per raw byte', String(query.disk_per_raw.vigil), `SQLite rows ${query.disk_per_raw.sqlite_rows}`, x(query.disk_per_raw.sqlite_rows, query.disk_per_raw.vigil), '<= 0.3'],
+  ['newest 100 lines of one stream, last 1 h (LogQL)', `${query.newest_100_1h_ms.vigil} ms`, `SQLite rows ${query.newest_100_1h_ms.sqlite_rows} ms`, x(query.newest_100_1h_ms.sqlite_rows, query.newest_100_1h_ms.vigil), '<= 10 ms'],
+  [`rare needle over 24 h / ${query.raw_mb} MB (LogQL)`, `${query.needle_24h_ms.vigil} ms`, `grep -F ${query.needle_24h_ms.grep} ms; SQLite ${query.needle_24h_ms.sqlite_rows} ms`, x(query.needle_24h_ms.grep, query.needle_24h_ms.vigil), '<= 300 ms'],
+  ['sum by (level) (count_over_time({service="api"}[1m])) over 6 h', `${query.level_histogram_6h_ms.vigil} ms`, `SQLite GROUP BY ${query.level_histogram_6h_ms.sqlite_rows} ms`, x(query.level_histogram_6h_ms.sqlite_rows, query.level_histogram_6h_ms.vigil), '<= 50 ms'],
+  [`file tail → store, ${file.file_mb} MB file, compiled vigil run`, `${fmt(file.lines_per_s)} lines/s (${file.mb_per_s} MB/s), ${fmt(file.lines_per_cpu_s)} lines/CPU-s`, `wc -l reads it in ${file.baseline_wc_l_s} s`, x(file.baseline_wc_l_s, file.seconds), 'report'],
+  ['file tail → store, peak RSS of the vigil process', `${file.peak_rss_mb} MB`, '', '', 'report'],
+];
+
+const cpu = cpus()[0]?.model ?? 'unknown CPU';
+const date = new Date().toISOString().slice(0, 10);
+const table = [
+  '| measure | Vigil | same-run baseline | Vigil vs baseline (>1 = Vigil better) | target |',
+  '|---|---|---|---|---|',
+  ...rows.map((r) => `| ${r.join(' | ')} |`),
+].join('\n');
+const section = `## Results (${date}, ${cpu}, ${cpus().length} cores, ${Math.round(totalmem() / 2 ** 30)} GiB, Node ${process.version})\n\nCorpus: ${fmt(query.lines)} seeded synthetic lines (nginx access, JSON app logs, multi-line stack traces; 20 streams over 24 h), ${query.raw_mb} MB raw. File bench: ${fmt(file.file_lines)} lines.\n\n${table}\n`;
+process.stdout.write(`\n${section}\n`);
+if (!quick) {
+  const path = resolve(ROOT, 'BENCHMARKS.md');
+  let doc = '';
+  try {
+    doc = readFileSync(path, 'utf8');
+  } catch {
+    doc = '# Benchmarks\n\n`npm run bench` measures these on the machine it runs on; every figure is printed beside a baseline measured in the same run on the same input.\n\n';
+  }
+  const start = doc.indexOf('## Results');
+  doc = `${start >= 0 ? doc.slice(0, start) : doc}${section}`;
+  writeFileSync(path, doc);
+  process.stdout.write('BENCHMARKS.md updated\n');
+}
