@@ -1,3 +1,5 @@
+import { anchoredGoRegExp } from './regex.js';
+
 /**
  * Labels identify a stream (logs) or a series (metrics). Low cardinality by design:
  * service, host, level, source, filename. A stream's identity is its canonical key.
@@ -57,11 +59,11 @@ export function compileMatcher(m: LabelMatcher): (value: string | undefined) => 
     case '!=':
       return (v) => (v ?? '') !== m.value;
     case '=~': {
-      const re = new RegExp(`^(?:${m.value})$`, 's');
+      const re = anchoredGoRegExp(m.value);
       return (v) => re.test(v ?? '');
     }
     case '!~': {
-      const re = new RegExp(`^(?:${m.value})$`, 's');
+      const re = anchoredGoRegExp(m.value);
       return (v) => !re.test(v ?? '');
     }
   }

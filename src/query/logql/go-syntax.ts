@@ -1,18 +1,9 @@
 /** Go syntax LogQL inherits: string literals (`"..."` with escapes, raw backquotes) and RE2 regular expressions. */
+import { goRegExp } from '../../core/regex.js';
 
-/**
- * A Go (RE2) regular expression to a JS RegExp: `(?P<n>` named groups and leading inline
- * flags `(?i)`, `(?s)`, `(?m)` are translated. Throws SyntaxError when invalid.
- */
+/** A Go (RE2) regular expression to a JS RegExp (the one translation lives in core/regex.ts). Throws SyntaxError when invalid. */
 export function toJsRegExp(re: string, extraFlags = ''): RegExp {
-  let src = re.replace(/\(\?P</g, '(?<');
-  let flags = extraFlags;
-  const m = /^\(\?([ims]+)\)/.exec(src);
-  if (m) {
-    src = src.slice(m[0].length);
-    for (const f of m[1] as string) if (!flags.includes(f)) flags += f;
-  }
-  return new RegExp(src, flags);
+  return goRegExp(re, extraFlags);
 }
 
 /** Unquotes a Go string literal (`"..."` with escapes, or a raw backquoted string). */
