@@ -17,7 +17,8 @@ export async function main(argv: string[]): Promise<void> {
     .command('run')
     .description('Run everything on this machine: collect logs into the embedded store and serve the API (127.0.0.1:9470).')
     .option('-c, --config <file>', 'config file (default: ./vigil.yaml if present, else built-in defaults)', defaultConfig)
-    .action(async (o: { config?: string }) => {
+    .option('--listen <host:port>', 'address of the API and console (overrides server.listen); beyond loopback it needs tokens ($VIGIL_AUTH_TOKENS or server.auth.tokens)')
+    .action(async (o: { config?: string; listen?: string }) => {
       process.exitCode = await runCommand(o);
     });
 

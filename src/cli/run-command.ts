@@ -11,8 +11,8 @@ import { createLogger } from '../core/logger.js';
 import { VERSION } from '../core/version.js';
 import { startVigil } from './run.js';
 
-function load(file: string | undefined): VigilConfig {
-  const opts = { mode: 'run' as const, env: process.env, cwd: process.cwd() };
+function load(file: string | undefined, listen?: string): VigilConfig {
+  const opts = { mode: 'run' as const, env: process.env, cwd: process.cwd(), ...(listen ? { listen } : {}) };
   return file ? loadConfigFile(file, opts) : resolveConfig({}, opts);
 }
 
@@ -38,10 +38,10 @@ async function describeSources(config: VigilConfig, logger: Logger): Promise<voi
   }
 }
 
-export async function runCommand(o: { config?: string }): Promise<number> {
+export async function runCommand(o: { config?: string; listen?: string }): Promise<number> {
   let config: VigilConfig;
   try {
-    config = load(o.config);
+    config = load(o.config, o.listen);
   } catch (e) {
     process.stderr.write(`${errorMessage(e)}\n`);
     return 2;
@@ -77,7 +77,7 @@ export async function runCommand(o: { config?: string }): Promise<number> {
           logger.warn('SIGHUP: no config file to reload (running with built-in defaults)');
           return;
         }
-        const next = load(o.config);
+        const next = load(o.config, o.listen);
         if (JSON.stringify(next.raw.server) !== JSON.stringify(config.raw.server) || JSON.stringify(next.raw.storage) !== JSON.stringify(config.raw.storage)) {
           logger.warn('SIGHUP: server and storage settings take effect only after a restart; applying sources and sinks now');
         }

@@ -30,6 +30,7 @@ export function exposureProblem(listen: string, tokens: ReadonlyArray<string>): 
     `    listen: ${listen}`,
     '    auth:',
     '      tokens: [${VIGIL_TOKEN}]',
+    'or pass them in the environment: VIGIL_AUTH_TOKENS=<token>[,<token>...] vigil run --listen ' + listen,
     'or listen on 127.0.0.1 only.',
   ].join('\n');
 }

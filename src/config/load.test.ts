@@ -132,3 +132,12 @@ storage:
     assert.match(text, /server\.limits\.max_body_bytes/);
   });
 });
+
+describe('config overrides', () => {
+  it('takes --listen and tokens from VIGIL_AUTH_TOKENS', () => {
+    const c = resolveConfig({}, { mode: 'run', env: { VIGIL_AUTH_TOKENS: 'aaaaaaaaaaaaaaaaaaaa, bbbbbbbbbbbbbbbbbbbb' }, cwd: '/srv', listen: '0.0.0.0:9470' });
+    assert.equal(c.raw.server.listen, '0.0.0.0:9470');
+    assert.deepEqual(c.raw.server.auth.tokens, ['aaaaaaaaaaaaaaaaaaaa', 'bbbbbbbbbbbbbbbbbbbb']);
+    assert.throws(() => resolveConfig({}, { mode: 'run', env: { VIGIL_AUTH_TOKENS: 'short' }, cwd: '/srv' }), /env\.VIGIL_AUTH_TOKENS: each token must be at least 16 characters/);
+  });
+});

@@ -53,6 +53,8 @@ export interface LoadOptions {
   /** Base for relative paths (the process cwd). */
   cwd: string;
   file?: string;
+  /** `--listen` from the command line; overrides `server.listen`. */
+  listen?: string;
 }
 
 /** Thrown by the loaders; `issues` holds every problem, `message` all of them formatted. */
@@ -134,13 +136,26 @@ export function resolveConfig(value: unknown, opts: LoadOptions, locator?: (path
   const issues: ConfigIssue[] = [];
   const defaulted: string[] = [];
   const rawValue = value === null || value === undefined ? {} : value;
+  if (opts.listen !== undefined && typeof rawValue === 'object' && !Array.isArray(rawValue)) {
+    const r = rawValue as Record<string, unknown>;
+    const server = typeof r['server'] === 'object' && r['server'] !== null ? (r['server'] as Record<string, unknown>) : {};
+    r['server'] = { ...server, listen: opts.listen };
+  }
   issues.push(...validateAgainst(RootSchema, rawValue));
+  // API tokens may also come from the environment (one or more, comma-separated), e.g. from a secret.
+  const envTokens = (opts.env['VIGIL_AUTH_TOKENS'] ?? '').split(',').map((t) => t.trim()).filter((t) => t !== '');
+  for (const t of envTokens) {
+    if (t.length < 16) issues.push({ path: ['env', 'VIGIL_AUTH_TOKENS'], message: 'each token must be at least 16 characters' });
+  }
   // Keep going after root errors so components are checked too: every problem in one pass.
   const raw = rawValue as RootConfigRaw;
   const isObj = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
   if (!isObj(raw)) finish(issues, opts.file, locator);
   const storagePath = isObj(raw.storage) && typeof raw.storage.path === 'string' ? raw.storage.path : './vigil-data';
   const dataDir = isAbsolute(storagePath) ? storagePath : resolve(opts.cwd, storagePath);
+  if (envTokens.length > 0 && isObj(raw.server) && isObj(raw.server.auth) && Array.isArray(raw.server.auth.tokens)) {
+    raw.server.auth.tokens.push(...envTokens.filter((t) => t.length >= 16));
+  }
   const entriesOf = (v: unknown): Record<string, Record<string, unknown>> => {
     if (!isObj(v)) return {};
     const out: Record<string, Record<string, unknown>> = {};
