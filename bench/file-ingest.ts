@@ -3,8 +3,9 @@
  * tailed by a real `vigil run` process (compiled dist/) into the embedded store. Reports lines/s,
  * MB/s, CPU seconds and peak RSS of the Vigil process, beside the same-run baseline of `wc -l`
  * reading the same file (the ceiling of any tailer on this disk).
- * Usage: node --import tsx bench/file-ingest.ts [--mb 1024] [--prof DIR]
- * (--prof writes a V8 CPU profile of the Vigil process into DIR).
+ * Usage: node --import tsx bench/file-ingest.ts [--mb 1024] [--prof DIR] [--cache DIR]
+ * (--prof writes a V8 CPU profile of the Vigil process into DIR; --cache keeps the generated file
+ * in DIR and reuses it in later runs of the same size).
  */
 import { execFileSync, spawn } from 'node:child_process';
 import { createWriteStream, existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
@@ -20,6 +21,8 @@ const arg = (name: string, def: number) => {
 const targetMb = arg('mb', 1024);
 const profIdx = process.argv.indexOf('--prof');
 const profDir = profIdx >= 0 ? process.argv[profIdx + 1] : undefined;
+const cacheIdx = process.argv.indexOf('--cache');
+const cacheDir = cacheIdx >= 0 ? process.argv[cacheIdx + 1] : undefined;
 
 async function writeCorpus(file: string, bytes: number): Promise<{ lines: number; records: number }> {
   const out = createWriteStream(file);
@@ -61,9 +64,17 @@ async function main(): Promise<void> {
   if (!existsSync(join(ROOT, 'dist/cli/main.js'))) execFileSync('npm', ['run', 'build'], { cwd: ROOT, stdio: 'inherit' });
   const dir = mkdtempSync(join(tmpdir(), 'vigil-bench-file-'));
   try {
-    const file = join(dir, 'app.log');
-    process.stderr.write(`generating ${targetMb} MB of logs...\n`);
-    const { lines, records } = await writeCorpus(file, targetMb * 1e6);
+    const file = cacheDir ? join(cacheDir, `corpus-${targetMb}mb.log`) : join(dir, 'app.log');
+    const countsFile = `${file}.json`;
+    let counts: { lines: number; records: number };
+    if (cacheDir && existsSync(countsFile) && existsSync(file)) {
+      counts = JSON.parse(readFileSync(countsFile, 'utf8')) as { lines: number; records: number };
+    } else {
+      process.stderr.write(`generating ${targetMb} MB of logs...\n`);
+      counts = await writeCorpus(file, targetMb * 1e6);
+      if (cacheDir) writeFileSync(countsFile, JSON.stringify(counts));
+    }
+    const { lines, records } = counts;
     const bytes = statSync(file).size;
 
     let t = performance.now();

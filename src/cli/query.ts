@@ -113,7 +113,15 @@ function tail(base: string, logql: string, o: QueryOptions, start: Micros, limit
       res.on('end', () => resolve(fail(err, `${res.statusCode}: ${text.trim()}`)));
     });
     ws.on('error', (e) => resolve(fail(err, errorMessage(e))));
-    ws.on('close', () => resolve(0));
-    process.once('SIGINT', () => ws.close());
+    let interrupted = false;
+    ws.on('close', (code, reason) => {
+      // 1000 = we closed it (Ctrl-C); anything else is the server ending the tail, with its reason.
+      if (interrupted || code === 1000) resolve(0);
+      else resolve(fail(err, `tail ended by the server (code ${code})${reason.length > 0 ? `: ${reason.toString()}` : ''}`));
+    });
+    process.once('SIGINT', () => {
+      interrupted = true;
+      ws.close(1000);
+    });
   });
 }

@@ -2,7 +2,7 @@
  * Wiring of `vigil run`: the embedded store, the collection topology, the LogQL engine and the
  * HTTP server in one process. `startVigil` never exits the process; the command decides that.
  */
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, readFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import type { FastifyInstance } from 'fastify';
@@ -10,13 +10,14 @@ import type { Logger } from 'pino';
 import { collectDefaultMetrics, Registry } from 'prom-client';
 import { ComponentMetricFamilies } from '../components/metrics.js';
 import type { VigilConfig } from '../config/load.js';
-import { errorMessage } from '../core/errors.js';
+import { errorMessage, VigilError } from '../core/errors.js';
 import { parseDuration } from '../core/time.js';
 import { parseBytes } from '../core/units.js';
 import { VERSION } from '../core/version.js';
 import { Topology } from '../pipeline/topology.js';
 import { formatQueryError, LogQLEngine } from '../query/logql/index.js';
 import { buildServer } from '../server/app.js';
+import { AppendHub } from '../store/append-hub.js';
 import { LogStore } from '../store/logs/index.js';
 import { exposureProblem, splitListen } from './security.js';
 
@@ -30,6 +31,14 @@ export interface RunningVigil {
   /** Applies a new config's sources/sinks; throws (keeping the running ones) if it cannot. */
   reload(next: VigilConfig): Promise<void>;
   stop(): Promise<void>;
+}
+
+function readTlsFile(path: string, key: string): Buffer {
+  try {
+    return readFileSync(path);
+  } catch (e) {
+    throw new VigilError('CONFIG_INVALID', `server.tls.${key}: cannot read ${path}: ${errorMessage(e)}`);
+  }
 }
 
 export async function startVigil(config: VigilConfig, logger: Logger): Promise<RunningVigil> {
@@ -48,15 +57,26 @@ export async function startVigil(config: VigilConfig, logger: Logger): Promise<R
     registry,
   });
   await store.start(); // idle chunk cuts, retention and compaction timers
+  // Everything appended (pushes and sources) passes the hub, so live tails see it.
+  const hub = new AppendHub(store, (e) => logger.error({ error: errorMessage(e) }, 'live tail subscriber failed'));
+  let tls: { cert: Buffer; key: Buffer } | undefined;
+  try {
+    tls = config.raw.server.tls ? { cert: readTlsFile(config.raw.server.tls.cert_file, 'cert_file'), key: readTlsFile(config.raw.server.tls.key_file, 'key_file') } : undefined;
+  } catch (e) {
+    await store.stop();
+    throw e;
+  }
 
   let ready = false;
-  let topology = new Topology(config, { logger, families, hostname: hostname(), stores: { logs: store } });
+  let topology = new Topology(config, { logger, families, hostname: hostname(), stores: { logs: hub } });
   const limits = config.raw.server.limits;
   const server = await buildServer({
     logger: logger.child({ component: 'server' }),
     registry,
-    appender: store,
+    appender: hub,
+    feed: hub,
     querier: store,
+    ...(tls ? { tls } : {}),
     engine: new LogQLEngine(store, { maxEntriesLimit: limits.max_query_limit }),
     auth: { tokens: config.raw.server.auth.tokens, publicMetrics: config.raw.server.auth.public_metrics },
     limits: {
@@ -101,7 +121,7 @@ export async function startVigil(config: VigilConfig, logger: Logger): Promise<R
     topology: () => topology,
     async reload(next) {
       const old = topology;
-      const candidate = new Topology(next, { logger, families, hostname: hostname(), stores: { logs: store } });
+      const candidate = new Topology(next, { logger, families, hostname: hostname(), stores: { logs: hub } });
       await old.stop();
       try {
         await candidate.start();
@@ -109,7 +129,7 @@ export async function startVigil(config: VigilConfig, logger: Logger): Promise<R
         current = next;
       } catch (e) {
         logger.error({ error: errorMessage(e) }, 'new configuration failed to start; restoring the previous one');
-        topology = new Topology(current, { logger, families, hostname: hostname(), stores: { logs: store } });
+        topology = new Topology(current, { logger, families, hostname: hostname(), stores: { logs: hub } });
         await topology.start();
         throw e;
       }

@@ -29,7 +29,7 @@ export function exposureProblem(listen: string, tokens: ReadonlyArray<string>): 
     '  server:',
     `    listen: ${listen}`,
     '    auth:',
-    '      tokens: [${VIGIL_TOKEN}]',
+    '      tokens: ["${VIGIL_TOKEN}"]',
     'or pass them in the environment: VIGIL_AUTH_TOKENS=<token>[,<token>...] vigil run --listen ' + listen,
     'or listen on 127.0.0.1 only.',
   ].join('\n');

@@ -8,6 +8,7 @@ export interface InterpolationError {
   message: string;
 }
 
+const WHOLE_VAR = /^\$\{[A-Za-z_][A-Za-z0-9_]*(?::?-[^}]*)?\}$/;
 const VAR = /\$\$|\$\{([A-Za-z_][A-Za-z0-9_]*)(?::?-([^}]*))?\}|\$\{([^}]*)\}?/g;
 
 function interpolateString(s: string, env: Readonly<Record<string, string | undefined>>, path: Array<string | number>, errors: InterpolationError[]): string {
@@ -30,7 +31,16 @@ function interpolateString(s: string, env: Readonly<Record<string, string | unde
 
 /** Returns a copy of `value` with every string interpolated; errors carry the path of the string. */
 export function interpolate(value: unknown, env: Readonly<Record<string, string | undefined>>, errors: InterpolationError[], path: Array<string | number> = []): unknown {
-  if (typeof value === 'string') return interpolateString(value, env, path, errors);
+  if (typeof value === 'string') {
+    const out = interpolateString(value, env, path, errors);
+    // A value that is one whole `${...}` takes the YAML type of what it expands to (`max: ${N}` is a number,
+    // `public: ${X:-false}` a boolean), as if the text had been substituted before parsing.
+    if (out !== value && WHOLE_VAR.test(value)) {
+      if (/^[-+]?\d+(\.\d+)?([eE][-+]?\d+)?$/.test(out.trim())) return Number(out);
+      if (/^(true|false)$/i.test(out.trim())) return out.trim().toLowerCase() === 'true';
+    }
+    return out;
+  }
   if (Array.isArray(value)) return value.map((v, i) => interpolate(v, env, errors, [...path, i]));
   if (value !== null && typeof value === 'object') {
     const out: Record<string, unknown> = {};

@@ -8,7 +8,8 @@ import Fastify, { LogController, type FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
 import type { Micros } from '../core/time.js';
-import type { LogAppender, LogQuerier } from '../store/interfaces.js';
+import type { LogBatch } from '../core/events.js';
+import type { AppendFeed, LogAppender, LogQuerier } from '../store/interfaces.js';
 import { installAuth } from './auth.js';
 import { installErrorHandlers } from './errors.js';
 import { healthPlugin } from './health.js';
@@ -43,6 +44,8 @@ export interface LogQueryRequest {
  */
 export interface LogQueryEngine {
   query(p: LogQueryRequest): Promise<LokiQueryData>;
+  /** A filter over appended batches for live tail (matchers + pipeline); throws BAD_QUERY for bad or metric queries. */
+  compileLiveFilter(query: string): (batch: LogBatch) => Array<{ labels: Record<string, string>; key: string; ts: Micros; line: string }>;
 }
 
 export interface ServerLimits {
@@ -59,15 +62,17 @@ export interface ServerLimits {
   maxPastMicros: number;
   /** Open /tail websockets allowed at once (default 32). */
   maxConcurrentTails?: number;
-  /** Tail poll period in ms (default 500). */
-  tailPollMs?: number;
 }
 
 export interface ServerOptions {
   logger: Logger;
   registry: Registry;
   appender: LogAppender;
+  /** What `appender` durably took, live (for /tail). */
+  feed: AppendFeed;
   querier: LogQuerier;
+  /** Serve HTTPS with this certificate chain and key (PEM). */
+  tls?: { cert: Buffer; key: Buffer };
   engine: LogQueryEngine;
   /** `tokens` empty = no auth (only allowed on loopback; the CLI enforces that). */
   auth: { tokens: string[]; publicMetrics: boolean };
@@ -104,6 +109,7 @@ export async function buildServer(opts: ServerOptions): Promise<FastifyInstance>
     routerOptions: { maxParamLength: 1024 },
     http: { maxHeaderSize: MAX_HEADER_BYTES },
     return503OnClosing: true,
+    ...(opts.tls ? { https: { cert: opts.tls.cert, key: opts.tls.key } } : {}),
   }) as unknown as FastifyInstance;
   const metrics = createServerMetrics(opts.registry);
   installErrorHandlers(app);
@@ -123,8 +129,8 @@ export async function buildServer(opts: ServerOptions): Promise<FastifyInstance>
   });
   await app.register(labelsPlugin, { querier: opts.querier, multiTenant: opts.multiTenant });
   await app.register(tailPlugin, {
-    engine: opts.engine, metrics, limits: readLimits, multiTenant: opts.multiTenant,
-    pollMs: lim.tailPollMs ?? 500, maxConcurrent: lim.maxConcurrentTails ?? 32,
+    engine: opts.engine, feed: opts.feed, metrics, limits: readLimits, multiTenant: opts.multiTenant,
+    maxConcurrent: lim.maxConcurrentTails ?? 32,
   });
   return app;
 }

@@ -14,6 +14,7 @@ export interface ServerMetrics {
   pushedEntries: Counter<never>;
   authFailures: Counter<'reason'>;
   tailsActive: { inc(): void; dec(): void };
+  tailDropped: Counter<never>;
 }
 
 /** Reuses a metric already in `registry` so that buildServer can run twice on one registry (tests, reloads). */
@@ -51,7 +52,10 @@ export function createServerMetrics(registry: Registry): ServerMetrics {
   const tailsGauge = once(registry, 'vigil_http_tail_connections', () => new Gauge({
     name: 'vigil_http_tail_connections', help: 'Open /loki/api/v1/tail websockets.', registers,
   }));
-  return { requests, requestDuration, queryDuration, pushRejected, pushedEntries, authFailures, tailsActive: tailsGauge };
+  const tailDropped = once(registry, 'vigil_http_tail_dropped_entries_total', () => new Counter({
+    name: 'vigil_http_tail_dropped_entries_total', help: 'Live tail entries dropped because the client read too slowly (reported to it as dropped_entries).', registers,
+  }));
+  return { requests, requestDuration, queryDuration, pushRejected, pushedEntries, authFailures, tailsActive: tailsGauge, tailDropped };
 }
 
 /**

@@ -96,3 +96,9 @@ export interface LogStoreStats {
   walBytes: number;
   headEntries: number;
 }
+
+/** What was durably appended, as it happens (live tail follows appends, as Loki's ingester tailer does). */
+export interface AppendFeed {
+  /** `listener` gets each batch of `tenant` after it is durable (refused streams left out); returns an unsubscribe function. */
+  subscribe(tenant: string, listener: (batch: LogBatch) => void): () => void;
+}

@@ -134,7 +134,7 @@ describe('vigil run end to end', () => {
     const r = await runCli(['run', '-c', join(dir, 'vigil.yaml')], { timeoutMs: 30_000 });
     assert.equal(r.code, 1);
     assert.match(r.stderr, /refusing to listen on 0\.0\.0\.0:0 .* without API tokens/);
-    assert.match(r.stderr, /tokens: \[\$\{VIGIL_TOKEN\}\]/);
+    assert.match(r.stderr, /tokens: \["\$\{VIGIL_TOKEN\}"\]/);
 
     const token = 'test-token-0123456789abcdef';
     const v = await startVigilProcess(dir, `${config(dir).replace('  listen: 127.0.0.1:0\n', `  listen: 127.0.0.1:0\n  auth:\n    tokens: ["\${T}"]\n`)}`, { T: token });

@@ -4,7 +4,10 @@
  */
 import { VigilError } from '../../core/errors.js';
 import { formatDuration, type Micros } from '../../core/time.js';
+import type { LogBatch } from '../../core/events.js';
+import { formatLabels, matchesAll, type Labels } from '../../core/labels.js';
 import type { LogQuerier } from '../../store/interfaces.js';
+import { compilePipeline } from './pipeline.js';
 import type { LogQLExpr, SampleExpr } from './ast.js';
 import { queryError } from './errors.js';
 import { evalLogQuery, type LokiStreamResult } from './log-query.js';
@@ -50,6 +53,14 @@ export interface LogQLQuery {
   signal?: AbortSignal | undefined;
 }
 
+/** One entry a live filter let through, with its labels after the pipeline. */
+export interface LiveEntry {
+  labels: Labels;
+  key: string;
+  ts: Micros;
+  line: string;
+}
+
 export interface LogQLEngineOptions {
   /** Refuse log queries asking for more entries (Loki's max_entries_limit_per_query, default 5000). */
   maxEntriesLimit?: number;
@@ -79,6 +90,28 @@ export class LogQLEngine {
     this.maxEntriesLimit = opts.maxEntriesLimit ?? 5000;
     this.maxSeries = opts.maxSeries ?? 500;
     this.maxQueryLength = opts.maxQueryLength;
+  }
+
+  /**
+   * Compiles a log query into a filter over appended batches, for live tail: stream matchers, then
+   * the whole pipeline. Throws BAD_QUERY for parse errors and for metric queries.
+   */
+  compileLiveFilter(query: string): (batch: LogBatch) => LiveEntry[] {
+    const expr = parseLogQL(query);
+    if (expr.kind !== 'log') throw queryError('tail supports log queries only, not metric queries');
+    const pipeline = compilePipeline(expr.stages);
+    const matchers = expr.matchers;
+    return (batch) => {
+      const out: LiveEntry[] = [];
+      for (const s of batch.streams) {
+        if (!matchesAll(s.labels, matchers)) continue;
+        const key = formatLabels(s.labels);
+        for (const g of pipeline.batch(s.labels, key, s.ts, s.lines)) {
+          for (let i = 0; i < g.lines.length; i++) out.push({ labels: g.labels, key: g.key, ts: g.ts[i] as Micros, line: g.lines[i] as string });
+        }
+      }
+      return out;
+    };
   }
 
   async query(p: LogQLQuery): Promise<LokiQueryData> {

@@ -7,7 +7,7 @@ export type * from './ast.js';
 export { parseLogQL, parsePipelineStages, toJsRegExp, unquoteGo } from './parser.js';
 export { LogQLParseError, formatQueryError } from './errors.js';
 export { LogQLEngine, defaultStep } from './engine.js';
-export type { LogQLEngineOptions, LogQLQuery, LokiQueryData, LokiStats, LokiSummaryStats } from './engine.js';
+export type { LiveEntry, LogQLEngineOptions, LogQLQuery, LokiQueryData, LokiStats, LokiSummaryStats } from './engine.js';
 export type { LokiStreamResult } from './log-query.js';
 export { compilePipeline, pushdownLineFilters, PipelineEntry } from './pipeline.js';
 export type { CompiledPipeline, ProcessedGroup } from './pipeline.js';

@@ -1,17 +1,17 @@
 /**
  * GET /loki/api/v1/tail (websocket): live entries for a LogQL log query, as Loki's tail frames
- * `{"streams":[{stream, values}], "dropped_entries": null}`. Implemented by polling the engine
- * for entries at or after the newest already sent, de-duplicating same-timestamp entries, so
- * every LogQL pipeline the engine supports also works for tail.
- *
- * Limitation: an entry whose timestamp is older than the newest entry already sent is not
- * tailed (no ingester stream to follow); `delay_for` (≤ 5 s, as in Loki) gives late pushes time.
+ * `{"streams":[{stream, values}], "dropped_entries": null}`: the newest `limit` entries since
+ * `start`, then every entry durably appended afterwards that the query matches (followed through
+ * the AppendFeed, not by polling timestamps, so bursts sharing a timestamp and late entries all
+ * arrive). `delay_for` (≤ 5 s, as in Loki) delays each frame.
  */
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { WebSocket } from 'ws';
 import { errorMessage, isVigilError, VigilError } from '../../core/errors.js';
 import { formatLabels } from '../../core/labels.js';
-import { MICROS_PER_SECOND, nowMicros, type Micros } from '../../core/time.js';
+import type { LogBatch } from '../../core/events.js';
+import { MICROS_PER_SECOND, microsToNanosString, nowMicros, type Micros } from '../../core/time.js';
+import type { AppendFeed } from '../../store/interfaces.js';
 import type { LogQueryEngine } from '../app.js';
 import type { ServerMetrics } from '../metrics.js';
 import { tenantOf } from '../tenant.js';
@@ -27,11 +27,11 @@ const PING_MS = 30_000;
 
 export interface TailPluginOptions {
   engine: LogQueryEngine;
+  /** Durably appended batches, as they happen. */
+  feed: AppendFeed;
   metrics: ServerMetrics;
   limits: { maxQueryLimit: number; queryTimeoutMs: number };
   multiTenant: boolean;
-  /** How often the engine is polled for new entries (default 500 ms). */
-  pollMs: number;
   /** Open tails allowed at once; more are refused with 429 before the upgrade. */
   maxConcurrent: number;
 }
@@ -103,20 +103,36 @@ function closeReason(text: string): string {
   return t;
 }
 
-/** Follows one query on one socket until either side closes. */
+/** Entries a live filter let through (see LogQueryEngine.compileLiveFilter). */
+type LiveFilter = (batch: LogBatch) => Array<{ labels: Record<string, string>; key: string; ts: Micros; line: string }>;
+
+/** A slow client is not allowed to make the server buffer without bound: past this, entries are dropped and counted. */
+const MAX_BUFFERED_BYTES = 8 * 1024 * 1024;
+/** Live entries are coalesced into one frame per this many ms. */
+const FLUSH_MS = 100;
+
+/**
+ * Follows one query on one socket until either side closes: first the newest `limit` entries
+ * from `start` (a history query), then every entry appended afterwards that the query matches,
+ * whatever its timestamp, as Loki's ingester tailer does.
+ */
 class Tailer {
-  private cursor: Micros;
-  /** Keys (stream + line) already sent at exactly `cursor`. */
-  private seenAtCursor = new Set<string>();
-  private first = true;
   private timer: NodeJS.Timeout | undefined;
   private pinger: NodeJS.Timeout | undefined;
   private alive = true;
   private closed = false;
+  private unsubscribe: (() => void) | undefined;
+  /** Live entries waiting for the history page (then for the next flush). */
+  private pending: TailEntry[] = [];
+  private historyDone = false;
+  private dropped = 0;
 
-  constructor(private readonly socket: WebSocket, private readonly p: TailParams, private readonly opts: TailPluginOptions) {
-    this.cursor = p.start;
-  }
+  constructor(
+    private readonly socket: WebSocket,
+    private readonly p: TailParams,
+    private readonly filter: LiveFilter,
+    private readonly opts: TailPluginOptions,
+  ) {}
 
   start(): void {
     this.socket.on('close', () => this.stop());
@@ -131,63 +147,93 @@ class Tailer {
       this.alive = false;
       this.socket.ping();
     }, PING_MS);
-    void this.poll();
+    // Subscribe before the history query, so nothing appended in between is missed.
+    this.unsubscribe = this.opts.feed.subscribe(this.p.tenant, (batch) => this.onAppend(batch));
+    void this.history();
   }
 
   stop(): void {
     this.closed = true;
+    this.unsubscribe?.();
     if (this.timer) clearTimeout(this.timer);
     if (this.pinger) clearInterval(this.pinger);
   }
 
-  private async poll(): Promise<void> {
+  private fail(e: unknown): void {
     if (this.closed) return;
-    try {
-      await this.once();
-    } catch (e) {
-      if (this.closed) return;
-      const code = isVigilError(e) && e.status < 500 ? 1008 : 1011;
-      this.closed = true;
-      this.socket.close(code, closeReason(isVigilError(e) ? e.message : `tail failed: ${errorMessage(e)}`));
-      return;
-    }
-    if (!this.closed) this.timer = setTimeout(() => void this.poll(), this.opts.pollMs);
+    const code = isVigilError(e) && e.status < 500 ? 1008 : 1011;
+    this.stop();
+    this.socket.close(code, closeReason(isVigilError(e) ? e.message : `tail failed: ${errorMessage(e)}`));
   }
 
-  private async once(): Promise<void> {
-    const end = nowMicros() - this.p.delayFor;
-    if (end <= this.cursor) return;
-    // The first poll shows the newest `limit` entries (what a user expects on connect); later polls read forward.
-    const direction = this.first ? 'backward' : 'forward';
-    const data = await runEngineQuery(
-      this.opts.engine,
-      { tenant: this.p.tenant, query: this.p.query, start: this.cursor, end, limit: this.p.limit, direction, kind: 'range', step: MICROS_PER_SECOND },
-      { timeoutMs: this.opts.limits.queryTimeoutMs },
-    );
-    this.first = false;
-    if (data.resultType !== 'streams') throw new VigilError('BAD_QUERY', 'tail supports log queries only, not metric queries');
-    const all = entriesOf(data.result);
-    const fresh = all.filter((e) => e.ts > this.cursor || (e.ts === this.cursor && !this.seenAtCursor.has(`${e.key}\n${e.line}`)));
-    if (fresh.length === 0) {
-      // A full page of already-sent entries at one timestamp would repeat forever: step past it.
-      if (all.length >= this.p.limit) {
-        this.cursor += 1;
-        this.seenAtCursor.clear();
-      }
+  private onAppend(batch: LogBatch): void {
+    if (this.closed) return;
+    let live;
+    try {
+      live = this.filter(batch);
+    } catch (e) {
+      this.fail(e);
       return;
     }
-    const last = (fresh[fresh.length - 1] as TailEntry).ts;
-    if (last !== this.cursor) this.seenAtCursor.clear();
-    this.cursor = last;
-    for (const e of fresh) if (e.ts === last) this.seenAtCursor.add(`${e.key}\n${e.line}`);
-    if (this.closed || this.socket.readyState !== this.socket.OPEN) return;
-    this.socket.send(JSON.stringify(frameOf(fresh)));
+    if (live.length === 0) return;
+    for (const e of live) this.pending.push({ labels: e.labels, key: e.key, ts: e.ts, ns: microsToNanosString(e.ts), line: e.line });
+    if (this.historyDone && !this.timer) this.timer = setTimeout(() => this.flush(), Math.max(FLUSH_MS, this.p.delayFor / 1000));
+  }
+
+  private async history(): Promise<void> {
+    const end = nowMicros();
+    let sent: Set<string> | undefined;
+    if (end > this.p.start) {
+      try {
+        const data = await runEngineQuery(
+          this.opts.engine,
+          { tenant: this.p.tenant, query: this.p.query, start: this.p.start, end, limit: this.p.limit, direction: 'backward', kind: 'range', step: MICROS_PER_SECOND },
+          { timeoutMs: this.opts.limits.queryTimeoutMs },
+        );
+        if (data.resultType !== 'streams') throw new VigilError('BAD_QUERY', 'tail supports log queries only, not metric queries');
+        const page = entriesOf(data.result);
+        sent = new Set(page.map((e) => `${e.key}\n${e.ts}\n${e.line}`));
+        this.send(page);
+      } catch (e) {
+        this.fail(e);
+        return;
+      }
+    }
+    // Live entries that the history page already showed (appended while it ran) are not sent twice.
+    if (sent) this.pending = this.pending.filter((e) => !sent.has(`${e.key}\n${e.ts}\n${e.line}`));
+    this.historyDone = true;
+    this.flush();
+  }
+
+  private flush(): void {
+    this.timer = undefined;
+    if (this.closed || this.pending.length === 0) return;
+    const batch = this.pending;
+    this.pending = [];
+    batch.sort((a, b) => a.ts - b.ts);
+    this.send(batch);
+  }
+
+  private send(entries: TailEntry[]): void {
+    if (this.closed || this.socket.readyState !== this.socket.OPEN || entries.length === 0) return;
+    if (this.socket.bufferedAmount > MAX_BUFFERED_BYTES) {
+      this.dropped += entries.length;
+      this.opts.metrics.tailDropped.inc(entries.length);
+      return;
+    }
+    const frame = frameOf(entries);
+    if (this.dropped > 0) {
+      frame.dropped_entries = [{ labels: {}, timestamp: '0', count: this.dropped }] as unknown as LokiTailFrame['dropped_entries'];
+      this.dropped = 0;
+    }
+    this.socket.send(JSON.stringify(frame));
   }
 }
 
 /** Registers the tail websocket route (requires @fastify/websocket on the root instance). */
 export async function tailPlugin(app: FastifyInstance, opts: TailPluginOptions): Promise<void> {
   const params = new WeakMap<FastifyRequest, TailParams>();
+  const filters = new WeakMap<FastifyRequest, LiveFilter>();
   let active = 0;
   app.get(
     '/loki/api/v1/tail',
@@ -198,7 +244,10 @@ export async function tailPlugin(app: FastifyInstance, opts: TailPluginOptions):
         if (active >= opts.maxConcurrent) {
           throw new VigilError('RATE_LIMITED', `too many concurrent tails: ${active} open, the limit is ${opts.maxConcurrent}`);
         }
-        params.set(request, parseTailParams(request, opts));
+        const p = parseTailParams(request, opts);
+        params.set(request, p);
+        // Compiled before the upgrade, so a bad or metric query gets a plain HTTP 400.
+        filters.set(request, opts.engine.compileLiveFilter(p.query));
       },
     },
     (socket, request) => {
@@ -213,7 +262,12 @@ export async function tailPlugin(app: FastifyInstance, opts: TailPluginOptions):
         active--;
         opts.metrics.tailsActive.dec();
       });
-      new Tailer(socket, p, opts).start();
+      const filter = filters.get(request);
+      if (!filter) {
+        socket.close(1011, 'tail filter missing');
+        return;
+      }
+      new Tailer(socket, p, filter, opts).start();
     },
   );
 }

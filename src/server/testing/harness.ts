@@ -3,12 +3,15 @@ import type { FastifyInstance } from 'fastify';
 import { pino } from 'pino';
 import { Registry } from 'prom-client';
 import { buildServer, type ServerOptions } from '../app.js';
+import { AppendHub } from '../../store/append-hub.js';
 import { MemoryLogStore } from './memory-store.js';
 import { SelectorEngine } from './selector-engine.js';
 
 export interface TestServer {
   app: FastifyInstance;
   store: MemoryLogStore;
+  /** Appends through here reach live tails (as the push endpoint's do). */
+  hub: AppendHub;
   engine: SelectorEngine;
   registry: Registry;
   ready: { value: boolean };
@@ -22,20 +25,21 @@ export const TEST_LIMITS: ServerOptions['limits'] = {
   queryTimeoutMs: 2000,
   maxFutureMicros: 10 * 60 * 1_000_000,
   maxPastMicros: 7 * 24 * 3600 * 1_000_000,
-  tailPollMs: 40,
   maxConcurrentTails: 2,
 };
 
 /** A server over a fresh MemoryLogStore, SelectorEngine and Registry; callers close `app`. */
 export async function testServer(overrides: Partial<ServerOptions> = {}): Promise<TestServer> {
   const store = new MemoryLogStore();
+  const hub = new AppendHub(store);
   const engine = new SelectorEngine(store);
   const registry = new Registry();
   const ready = { value: true };
   const app = await buildServer({
     logger: pino({ level: 'silent' }),
     registry,
-    appender: store,
+    appender: hub,
+    feed: hub,
     querier: store,
     engine,
     auth: { tokens: [], publicMetrics: false },
@@ -45,7 +49,7 @@ export async function testServer(overrides: Partial<ServerOptions> = {}): Promis
     version: '9.9.9-test',
     ...overrides,
   });
-  return { app, store, engine, registry, ready };
+  return { app, store, hub, engine, registry, ready };
 }
 
 /** The value of one metric sample from the registry (0 when absent). */

@@ -4,6 +4,7 @@
  * `count_over_time({selector}[dur])` (instant → vector). Anything else is BAD_QUERY, like a
  * parse error of the real engine (src/query/logql/).
  */
+import { LogQLEngine } from '../../query/logql/index.js';
 import { VigilError } from '../../core/errors.js';
 import { microsToNanosString, parseDuration, type Micros } from '../../core/time.js';
 import type { LineFilter, LogQuerier } from '../../store/interfaces.js';
@@ -58,6 +59,11 @@ export class SelectorEngine implements LogQueryEngine {
   delayMs = 0;
 
   constructor(private readonly querier: LogQuerier) {}
+
+  /** Live tail filtering is the real engine's (it needs the whole LogQL pipeline). */
+  compileLiveFilter(query: string): ReturnType<LogQueryEngine['compileLiveFilter']> {
+    return new LogQLEngine(this.querier).compileLiveFilter(query);
+  }
 
   async query(p: LogQueryRequest): Promise<LokiQueryData> {
     this.calls.push(p);

@@ -161,7 +161,7 @@ export class FileSet {
         // file was closed. Forget it so the next scan finds it as a new file, read from 0.
         this.ctx.logger.info({ path: f.path }, 'file content replaced while closed; reading it as a new file');
         this.m.truncations.inc(this.m.l);
-        if (!f.stream) await this.release(f);
+        if (!f.busy) await this.release(f);
       } else {
         f.markOrphan(this.ctx.now());
       }
@@ -176,7 +176,7 @@ export class FileSet {
   private async evictOne(): Promise<boolean> {
     let victim: TailedFile | undefined;
     for (const f of this.files.values()) {
-      if (!f.fh || f.orphan || f.stream || f.readPos < f.size) continue;
+      if (!f.fh || f.orphan || f.busy || f.readPos < f.size) continue;
       if (!victim || f.lastDataAt < victim.lastDataAt) victim = f;
     }
     if (!victim) return false;

@@ -232,6 +232,44 @@ describe('file source: checkpoints and delivery', () => {
     }
   });
 
+  it('two batches in flight: checkpoints advance in batch order; a failed first batch rewinds past a delivered second', async () => {
+    const d = dir();
+    const p = join(d, 'pipe.log');
+    const text = numbered('p', 0, 300);
+    writeFileSync(p, text);
+    let emits = 0;
+    let release: ((ok: boolean) => void) | undefined;
+    const h = await startSource(d, testConfig(d, { batch_max_lines: 100, checkpoint_interval: '0s' }), undefined, (ctx) => {
+      ctx.onEmit = async () => {
+        emits++;
+        if (emits === 1) {
+          const ok = await new Promise<boolean>((r) => (release = r));
+          if (!ok) throw new Error('sink down');
+        }
+      };
+    });
+    const offset = (): number | undefined => {
+      try {
+        return (JSON.parse(readFileSync(join(h.ctx.dataDir, 'checkpoints.json'), 'utf8')) as { checkpoints: Array<{ offset: number }> }).checkpoints[0]?.offset;
+      } catch {
+        return undefined;
+      }
+    };
+    try {
+      await waitFor(() => emits === 2 && h.ctx.emitted.length === 1, 'second batch delivered while the first is in flight');
+      await sleep(100);
+      assert.equal(emits, 2, 'never more than two batches in flight');
+      assert.ok((offset() ?? 0) === 0, 'the delivered second batch is not acknowledged before the first');
+      release?.(false);
+      await waitFor(() => offset() === Buffer.byteLength(text), 'everything acknowledged after the rewind');
+      const lines = h.lines();
+      assert.equal(new Set(lines).size, 300, 'nothing lost');
+      assert.ok(lines.length >= 300 + 100, 'the second batch was read again (at-least-once)');
+    } finally {
+      await h.stop();
+    }
+  });
+
   it('an emit failure keeps the checkpoint and the data is emitted again', async () => {
     const d = dir();
     const p = join(d, 'e.log');

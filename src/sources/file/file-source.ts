@@ -1,7 +1,8 @@
 /**
  * The `file` source's engine: discovers files by glob, follows them through rotation and
- * truncation, reads in large chunks with one batch in flight, and advances durable checkpoints
- * only after downstream acknowledged a batch (at-least-once delivery).
+ * truncation, reads in large chunks while up to MAX_IN_FLIGHT batches are being emitted, and
+ * advances durable checkpoints only after downstream acknowledged a batch, strictly in batch order
+ * (at-least-once delivery).
  */
 import { stat } from 'node:fs/promises';
 import type { SourceContext, Source } from '../../components/contract.js';
@@ -49,6 +50,15 @@ interface PendingBatch {
   startedMs: number;
 }
 
+/**
+ * Batches handed to `emit` and not yet settled. Two lets the next batch be read (and the store's
+ * WAL write of one overlap the fsync of the other) while one waits for its fsync; more would only
+ * add memory and re-reading after a crash.
+ */
+const MAX_IN_FLIGHT = 2;
+
+const newBatch = (): PendingBatch => ({ streams: [], files: [], lines: 0, bytes: 0, startedMs: 0 });
+
 /** Checkpoints of files not seen for this long are dropped (files gone for good). */
 const STALE_CHECKPOINT_MS = 7 * 86_400_000;
 const REFRESH_SEEN_MS = 3_600_000;
@@ -66,7 +76,14 @@ export class FileSource implements Source {
   private readonly set: FileSet;
   private readonly m: FileSourceMetrics;
   private readonly readBuf: Buffer;
-  private batch: PendingBatch = { streams: [], files: [], lines: 0, bytes: 0, startedMs: 0 };
+  private batch: PendingBatch = newBatch();
+  /** Settlement of each emitted batch, oldest first; each runs after the one before it. */
+  private readonly inFlight: Array<Promise<void>> = [];
+  private acking: Promise<void> = Promise.resolve();
+  /** Set when an emit failed: later batches are not acknowledged, and the run loop rewinds. */
+  private failed = false;
+  /** Files whose unacknowledged data was dropped (failed or discarded batches). */
+  private readonly toRewind = new Set<TailedFile>();
   private running = false;
   private stopped = false;
   private loop: Promise<void> | undefined;
@@ -140,6 +157,10 @@ export class FileSource implements Source {
   private async run(): Promise<void> {
     let nextScan = Date.now() + this.o.globIntervalMs;
     while (!this.stopped) {
+      if (this.failed) {
+        await this.recover();
+        continue;
+      }
       if (this.set.scanRequested || Date.now() >= nextScan) {
         this.set.scanRequested = false;
         await this.set.scan();
@@ -151,7 +172,8 @@ export class FileSource implements Source {
       const b = this.batch;
       const full = this.batchFull();
       if (b.lines > 0 && (full || Date.now() - b.startedMs >= this.o.batchTimeoutMs)) {
-        await this.emitBatch();
+        while (this.inFlight.length >= MAX_IN_FLIGHT && !this.failed) await this.inFlight[0];
+        if (!this.failed) this.dispatch();
         continue;
       }
       if (more && !full) continue;
@@ -165,6 +187,7 @@ export class FileSource implements Source {
       // A floor, so a due item a failing file cannot flush does not turn this into a busy loop.
       await this.sleep(Math.max(5, wait));
     }
+    await this.acking;
   }
 
   private batchFull(): boolean {
@@ -179,7 +202,7 @@ export class FileSource implements Source {
     let more = false;
     for (let i = 0; i < list.length && !this.stopped; i++) {
       const f = list[(start + i) % list.length] as TailedFile;
-      if (this.batchFull()) return true;
+      if (this.batchFull() || this.failed) return true;
       try {
         if (await this.service(f)) more = true;
       } catch (e) {
@@ -199,7 +222,7 @@ export class FileSource implements Source {
       if (f.orphan) {
         // Renamed away or deleted while closed: its handle is gone, so is any unread tail.
         this.collectDue(f, now, true);
-        if (!f.stream && !f.holding) await this.set.release(f);
+        if (!f.busy && !f.holding) await this.set.release(f);
         return false;
       }
       let st;
@@ -226,7 +249,7 @@ export class FileSource implements Source {
     const size = (await fh.stat()).size;
     f.size = size;
     if (size < f.readPos) {
-      if (f.stream) return true; // settle the unsent batch first; the truncation is handled next round
+      if (f.busy) return true; // settle its batches first; the truncation is handled next round
       this.ctx.logger.warn({ path: f.path, size, offset: f.readPos }, 'file truncated; reading it again from the start');
       this.m.truncations.inc(this.m.l);
       f.rewind(0);
@@ -247,7 +270,7 @@ export class FileSource implements Source {
     const atEnd = f.readPos >= size;
     const done = atEnd && f.orphanDone(now, this.o.rotateWait);
     this.collectDue(f, now, done);
-    if (done && !f.holding && !f.stream && f.acked >= f.readPos) await this.set.release(f);
+    if (done && !f.holding && !f.busy && f.acked >= f.readPos) await this.set.release(f);
     return !atEnd || f.readyCount > 0;
   }
 
@@ -297,30 +320,78 @@ export class FileSource implements Source {
     this.ctx.metrics.received(n, 0);
   }
 
-  private async emitBatch(): Promise<void> {
-    const b = this.batch;
-    this.batch = { streams: [], files: [], lines: 0, bytes: 0, startedMs: 0 };
-    try {
-      await this.ctx.emit({ streams: b.streams });
-    } catch (e) {
-      this.emitFailures++;
-      this.ctx.logger.warn({ error: errorMessage(e), lines: b.lines }, 'downstream refused a batch; it will be read again');
-      this.ctx.metrics.error('sending', b.lines);
-      for (const f of b.files) {
-        f.stream = undefined;
-        f.rewind();
-      }
-      await this.sleep(Math.min(100 * 2 ** Math.min(this.emitFailures, 6), 5_000));
-      return;
-    }
-    this.emitFailures = 0;
-    this.ctx.metrics.sent(b.lines, b.bytes);
-    for (const f of b.files) {
+  /**
+   * Hands the unsent batch to `emit` without waiting. Settlements are handled strictly in dispatch
+   * order: a batch's files' checkpoints advance only once it and every batch before it were
+   * acknowledged. After a failure, later batches are not acknowledged even if delivered (their
+   * files are read again from the last acknowledged offset: duplicates, never loss).
+   */
+  private dispatch(): void {
+    // Only what the acknowledgement needs is kept here, so the lines are free once emit is done with them.
+    const { files, lines, bytes, streams } = this.batch;
+    this.batch = newBatch();
+    const ends = files.map((f) => f.batchEnd);
+    for (const f of files) {
       f.stream = undefined;
-      f.acked = f.batchEnd;
-      this.set.setCheckpoint(f);
+      f.inflight++;
     }
-    if (this.o.checkpointIntervalMs === 0) await this.saveCheckpoints();
+    let emitted: Promise<void>;
+    try {
+      emitted = this.ctx.emit({ streams });
+    } catch (e) {
+      emitted = Promise.reject(e); // settled like any refusal: in order, then rewound
+    }
+    const sent = emitted.then(
+      () => undefined,
+      (e: unknown) => ({ error: e }),
+    );
+    const settled = this.acking
+      .then(async () => {
+        const r = await sent;
+        this.inFlight.shift();
+        for (const f of files) f.inflight--;
+        if (r === undefined && !this.failed) {
+          this.emitFailures = 0;
+          this.ctx.metrics.sent(lines, bytes);
+          for (let i = 0; i < files.length; i++) {
+            const f = files[i] as TailedFile;
+            f.acked = ends[i] as number;
+            this.set.setCheckpoint(f);
+          }
+          if (this.o.checkpointIntervalMs === 0) await this.saveCheckpoints();
+        } else {
+          if (r !== undefined) {
+            this.ctx.logger.warn({ error: errorMessage(r.error), lines }, 'downstream refused a batch; it will be read again');
+            this.ctx.metrics.error('sending', lines);
+          }
+          this.failed = true;
+          for (const f of files) this.toRewind.add(f);
+        }
+      })
+      .catch((e: unknown) => {
+        // Never leave the chain rejected (later settlements would not run): read again from the last acknowledged offsets.
+        this.ctx.logger.error({ error: errorMessage(e) }, 'file source: acknowledging a batch failed; it will be read again');
+        this.failed = true;
+        for (const f of files) this.toRewind.add(f);
+      })
+      .finally(() => this.wake());
+    this.acking = settled;
+    this.inFlight.push(settled);
+  }
+
+  /** After a failed emit: waits for every batch in flight, drops the unsent one and rewinds. */
+  private async recover(): Promise<void> {
+    await this.acking;
+    for (const f of this.batch.files) {
+      f.stream = undefined;
+      this.toRewind.add(f);
+    }
+    this.batch = newBatch();
+    for (const f of this.toRewind) f.rewind();
+    this.toRewind.clear();
+    this.failed = false;
+    this.emitFailures++;
+    await this.sleep(Math.min(100 * 2 ** Math.min(this.emitFailures, 6), 5_000));
   }
 
   /** Saves durably; calls are serialized (the interval timer and stop may overlap). */

@@ -24,7 +24,7 @@ export interface TailedFileInit {
 
 /**
  * Owned by FileSource. Invariant: `acked ≤ readPos`; every byte in [acked, readPos) is either in
- * the source's unsent batch, held by the splitter / aggregator, or both — so `rewind()` to `acked`
+ * the source's unsent or in-flight batches, held by the splitter / aggregator, or both — so `rewind()` to `acked`
  * re-reads exactly what downstream has not confirmed.
  */
 export class TailedFile {
@@ -48,6 +48,8 @@ export class TailedFile {
   /** This file's stream in the source's unsent batch, and the end offset of its last entry there. */
   stream: StreamBatch | undefined;
   batchEnd = 0;
+  /** Emitted batches with entries of this file that are not settled yet. */
+  inflight = 0;
   readonly splitter: LineSplitter;
   readonly ml: MultilineAggregator | undefined;
   /** Complete records read but not yet moved into a batch (the batch was full); taken from `readyHead` on. */
@@ -79,6 +81,11 @@ export class TailedFile {
   /** True when an orphan has been quiet for `wait`: it is done and may be released. */
   orphanDone(now: Micros, wait: Micros): boolean {
     return this.orphan && now - Math.max(this.lastDataAt, this.orphanedAt) >= wait;
+  }
+
+  /** Entries of this file are in the unsent batch or in a batch not yet acknowledged. */
+  get busy(): boolean {
+    return this.stream !== undefined || this.inflight > 0;
   }
 
   /** Bytes or lines held in memory that are not complete records yet. */

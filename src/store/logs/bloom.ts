@@ -51,11 +51,11 @@ export class TrigramCollector {
     }
   }
 
-  /** The filter of everything added since the last build; resets the collector. */
-  build(): Buffer {
+  /** The filter of everything added since the last build (in a buffer from `alloc`, if given); resets the collector. */
+  build(alloc?: (size: number) => Buffer): Buffer {
     const n = this.n;
     const bits = Math.max(64, Math.ceil((n * BITS_PER_TRIGRAM) / 8) * 8);
-    const out = Buffer.alloc(4 + bits / 8);
+    const out = alloc ? alloc(4 + bits / 8).fill(0) : Buffer.alloc(4 + bits / 8);
     out.writeUInt32LE(bits, 0);
     const list = this.list;
     const seen = this.seen;

@@ -14,10 +14,10 @@
  * The catalog keeps a crc32 of the "ts part" (header + ts block + index); each line block is
  * verified by its own crc32 from the index, so partial reads are verified too.
  */
-import { promisify } from 'node:util';
-import { crc32, deflateRaw, deflateRawSync, inflateRawSync } from 'node:zlib';
+import { crc32, deflateRawSync, inflateRawSync } from 'node:zlib';
 import type { Micros } from '../../core/time.js';
 import type { TrigramCollector } from './bloom.js';
+import type { ByteArena } from './byte-arena.js';
 
 const MAGIC = 0x31434c56; // "VLC1"
 export const CHUNK_HEADER = 40;
@@ -50,12 +50,10 @@ function writeVarint(buf: Buffer, o: number, v: number): number {
   return o;
 }
 
-const deflateRawAsync = promisify(deflateRaw);
-
 interface PreparedChunk {
-  tsRaw: Buffer;
-  /** Uncompressed line blocks and the first entry of each. */
-  blocksRaw: Buffer[];
+  tsBlock: Buffer;
+  /** Compressed line blocks and the first entry of each. */
+  blocks: Buffer[];
   firsts: number[];
   entries: number;
   minTs: Micros;
@@ -76,7 +74,9 @@ export function linesToBytes(lines: ReadonlyArray<string>): ChunkLines {
   let total = 0;
   for (let i = 0; i < lines.length; i++) total += lens[i] = Buffer.byteLength(lines[i] as string);
   const body = Buffer.allocUnsafe(total);
-  body.write(lines.join(''), 0);
+  // Line by line: a joined string could pair surrogates across lines and change the byte count.
+  let o = 0;
+  for (const l of lines) o += body.write(l, o);
   return { lens, body: [body] };
 }
 
@@ -84,27 +84,29 @@ export function linesToBytes(lines: ReadonlyArray<string>): ChunkLines {
  * Encodes entries that are ALREADY sorted by ascending ts. Adds the lines' trigrams to
  * `collector` and returns its filter.
  */
-export function encodeChunk(ts: ArrayLike<Micros>, lines: ChunkLines, collector: TrigramCollector): EncodedChunk {
-  const p = prepareChunk(ts, lines, collector);
-  return finishChunk(p, deflateRawSync(p.tsRaw, { level: LEVEL }), p.blocksRaw.map((b) => deflateRawSync(b, { level: LEVEL })));
+export function encodeChunk(ts: ArrayLike<Micros>, lines: ChunkLines, collector: TrigramCollector, arena?: ByteArena): EncodedChunk {
+  return finishChunk(prepareChunk(ts, lines, collector, arena), arena);
 }
 
 /**
- * Same as encodeChunk, but compresses on the libuv thread pool so ingest keeps the main thread.
- * The collector is used synchronously before the first await, so concurrent calls are safe.
+ * Uncompressed blocks are built in one reused buffer and compressed synchronously right away
+ * (deflateRawSync has read its input when it returns), so a chunk allocates only its output.
  */
-export async function encodeChunkAsync(ts: ArrayLike<Micros>, lines: ChunkLines, collector: TrigramCollector): Promise<EncodedChunk> {
-  const p = prepareChunk(ts, lines, collector);
-  const [tsBlock, ...blocks] = await Promise.all([p.tsRaw, ...p.blocksRaw].map((b) => deflateRawAsync(b, { level: LEVEL })));
-  return finishChunk(p, tsBlock as Buffer, blocks);
+const SCRATCH_KEEP = 4 * LINE_BLOCK_BYTES;
+let scratch: Buffer | undefined;
+function scratchOf(size: number): Buffer {
+  if (size > SCRATCH_KEEP) return Buffer.allocUnsafeSlow(size); // rare (huge line or entry count): not kept
+  scratch ??= Buffer.allocUnsafeSlow(SCRATCH_KEEP);
+  return scratch;
 }
+const deflate = (b: Buffer): Buffer => deflateRawSync(b, { level: LEVEL });
 
-function prepareChunk(ts: ArrayLike<Micros>, lines: ChunkLines, collector: TrigramCollector): PreparedChunk {
+function prepareChunk(ts: ArrayLike<Micros>, lines: ChunkLines, collector: TrigramCollector, arena: ByteArena | undefined): PreparedChunk {
   const n = ts.length;
   const minTs = n > 0 ? (ts[0] as number) : 0;
   const maxTs = n > 0 ? (ts[n - 1] as number) : 0;
 
-  const tsRaw = Buffer.allocUnsafe(n * 10 + 1);
+  const tsRaw = scratchOf(n * 10 + 1);
   let o = 0;
   let prev = minTs;
   for (let i = 0; i < n; i++) {
@@ -112,43 +114,61 @@ function prepareChunk(ts: ArrayLike<Micros>, lines: ChunkLines, collector: Trigr
     o = writeVarint(tsRaw, o, t - prev);
     prev = t;
   }
-  const tsUsed = tsRaw.subarray(0, o);
+  const tsBlock = deflate(tsRaw.subarray(0, o));
 
   const { lens, body } = lines;
   let total = 0;
   for (const b of body) total += b.length;
-  const linesRaw = Buffer.allocUnsafe(total);
-  o = 0;
-  for (const b of body) o += b.copy(linesRaw, o);
-  // Cut into blocks of ~LINE_BLOCK_BYTES (whole lines), each = varint lengths + the line bytes.
-  const blocksRaw: Buffer[] = [];
+  // Cut into blocks of ~LINE_BLOCK_BYTES (whole lines), each = varint lengths + the line bytes,
+  // copied straight from the body parts (a line may straddle two parts).
+  const blocks: Buffer[] = [];
   const firsts: number[] = [];
   let at = 0;
+  let pi = 0;
+  let po = 0;
   for (let from = 0; from < n; ) {
     let to = from;
     let size = 0;
     while (to < n && (size < LINE_BLOCK_BYTES || to === from)) size += lens[to++] as number;
-    const blk = Buffer.allocUnsafe((to - from) * 5 + size);
+    if (at + size > total) throw new RangeError(`chunk lines: lengths sum past the body's ${total} bytes`);
+    const blk = scratchOf((to - from) * 5 + size);
     let bo = 0;
     for (let i = from; i < to; i++) bo = writeVarint(blk, bo, lens[i] as number);
-    for (let i = from; i < to; i++) {
-      const len = lens[i] as number;
-      collector.add(linesRaw, at, at + len);
-      at += len;
+    const linesAt = bo;
+    for (let need = size; need > 0; ) {
+      const p = body[pi] as Buffer;
+      const take = Math.min(need, p.length - po);
+      bo += p.copy(blk, bo, po, po + take);
+      need -= take;
+      po += take;
+      if (po === p.length) {
+        pi++;
+        po = 0;
+      }
     }
-    bo += linesRaw.copy(blk, bo, at - size, at);
-    blocksRaw.push(blk.subarray(0, bo));
+    for (let i = from, lo = linesAt; i < to; i++) {
+      const len = lens[i] as number;
+      collector.add(blk, lo, lo + len);
+      lo += len;
+    }
+    at += size;
+    blocks.push(deflate(blk.subarray(0, bo)));
     firsts.push(from);
     from = to;
   }
   if (at !== total) throw new RangeError(`chunk lines: lengths sum to ${at}, body has ${total} bytes`);
-  return { tsRaw: tsUsed, blocksRaw, firsts, entries: n, minTs, maxTs, rawBytes: total, bloom: collector.build() };
+  return { tsBlock, blocks, firsts, entries: n, minTs, maxTs, rawBytes: total, bloom: collector.build(arena ? (n) => arena.take(n) : undefined) };
 }
 
-function finishChunk(p: PreparedChunk, tsBlock: Buffer, blocks: Buffer[]): EncodedChunk {
-  const header = Buffer.alloc(CHUNK_HEADER);
+/** Lays the chunk out in one Buffer (from `arena` when given: see ByteArena for why). */
+function finishChunk(p: PreparedChunk, arena: ByteArena | undefined): EncodedChunk {
+  const { tsBlock, blocks } = p;
   let linesLen = 0;
   for (const b of blocks) linesLen += b.length;
+  const indexLen = 4 + blocks.length * 12;
+  const total = CHUNK_HEADER + tsBlock.length + indexLen + linesLen;
+  const bytes = arena ? arena.take(total) : Buffer.allocUnsafe(total);
+  const header = bytes.subarray(0, CHUNK_HEADER).fill(0);
   header.writeUInt32LE(MAGIC, 0);
   header.writeUInt8(VERSION, 4);
   header.writeUInt8(1, 5);
@@ -158,15 +178,17 @@ function finishChunk(p: PreparedChunk, tsBlock: Buffer, blocks: Buffer[]): Encod
   header.writeUInt32LE(tsBlock.length, 28);
   header.writeUInt32LE(linesLen, 32);
   header.writeUInt32LE(Math.min(p.rawBytes, 0xffffffff), 36);
-  const index = Buffer.allocUnsafe(4 + blocks.length * 12);
+  let o = CHUNK_HEADER + tsBlock.copy(bytes, CHUNK_HEADER);
+  const index = bytes.subarray(o, o + indexLen);
   index.writeUInt32LE(blocks.length, 0);
+  o += indexLen;
   blocks.forEach((b, i) => {
     index.writeUInt32LE(p.firsts[i] as number, 4 + i * 12);
     index.writeUInt32LE(b.length, 8 + i * 12);
     index.writeUInt32LE(crc32(b), 12 + i * 12);
+    o += b.copy(bytes, o);
   });
-  const bytes = Buffer.concat([header, tsBlock, index, ...blocks]);
-  const tsPartLength = CHUNK_HEADER + tsBlock.length + index.length;
+  const tsPartLength = CHUNK_HEADER + tsBlock.length + indexLen;
   return {
     bytes,
     tsPartLength,

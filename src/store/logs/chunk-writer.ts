@@ -1,11 +1,13 @@
 /**
- * Turns sealed head blocks into chunks and commits them: encode (compression on the thread pool),
+ * Turns sealed head blocks into chunks and commits them: encode (on the main thread, one chunk per
+ * event-loop turn),
  * write one segment file (fsynced), then one catalog transaction with the chunk rows and the
  * streams' new flushed LSNs. Used by the store's flush and by compaction.
  */
 import type { TrigramCollector } from './bloom.js';
+import type { ByteArena } from './byte-arena.js';
 import type { Catalog, NewChunk } from './catalog.js';
-import { encodeChunkAsync, type EncodedChunk } from './chunk-codec.js';
+import { encodeChunk, type EncodedChunk } from './chunk-codec.js';
 import { chunkPieces, type HeadBlock, type StreamState } from './head.js';
 import { writeSegment } from './segment-file.js';
 
@@ -14,23 +16,33 @@ export interface EncodedForStream {
   stream: number;
 }
 
-/** Encodes a tenant's sealed blocks (big blocks cut into chunks of about `target` bytes). */
+const nextTurn = (): Promise<void> => new Promise((r) => setImmediate(r));
+
+/**
+ * Encodes a tenant's sealed blocks (big blocks cut into chunks of about `target` bytes).
+ * Compression is synchronous: measured, zlib's async API (a stream and a thread-pool job per
+ * 64 KiB line block) cost more main-thread CPU in its own overhead than the compression itself,
+ * plus as much again on the pool and a zlib state per concurrent block. A chunk takes a few ms;
+ * yielding between chunks keeps appends and queries flowing.
+ */
 export async function encodeSealed(
   items: ReadonlyArray<{ st: StreamState; blocks: ReadonlyArray<HeadBlock> }>,
   target: number,
   collector: TrigramCollector,
+  arena?: ByteArena,
 ): Promise<{ encoded: EncodedForStream[]; flushed: Map<number, number> }> {
-  const pending: Array<Promise<EncodedForStream>> = [];
+  const encoded: EncodedForStream[] = [];
   const flushed = new Map<number, number>();
   for (const { st, blocks } of items) {
     for (const b of blocks) {
       for (const piece of chunkPieces(b, target)) {
-        pending.push(encodeChunkAsync(piece.ts, piece.lines, collector).then((enc) => ({ enc, stream: st.id })));
+        if (encoded.length > 0) await nextTurn();
+        encoded.push({ enc: encodeChunk(piece.ts, piece.lines, collector, arena), stream: st.id });
       }
       flushed.set(st.id, Math.max(flushed.get(st.id) ?? -1, b.lastLsn));
     }
   }
-  return { encoded: await Promise.all(pending), flushed };
+  return { encoded, flushed };
 }
 
 /**

@@ -6,13 +6,20 @@
 import type { Labels } from '../../core/labels.js';
 import type { Micros } from '../../core/time.js';
 import type { ChunkLines } from './chunk-codec.js';
+import type { PagePool } from './page-pool.js';
 import type { WalLineBytes } from './wal-codec.js';
 
 export interface HeadBlock {
   ts: Micros[];
-  lines: string[];
-  /** The lines' UTF-8 bytes as written to the WAL, one part per append: chunks are cut from these. */
-  parts: WalLineBytes[];
+  /**
+   * The lines' UTF-8 bytes, back to back over `pages` (page i holds `used[i]` bytes; a line never
+   * straddles pages), and each line's length in `lens` (valid up to ts.length; replaced when it
+   * grows). Chunks are cut from these and queries decode them. No strings are kept: they would
+   * all survive into V8's old space (GC cost, memory) for the rare query that reads a head.
+   */
+  pages: Buffer[];
+  used: number[];
+  lens: Uint32Array;
   /** UTF-8 bytes of the lines. */
   bytes: number;
   minTs: Micros;
@@ -40,12 +47,16 @@ export interface StreamState {
 }
 
 export function newBlock(lsn: number, now: Micros): HeadBlock {
-  return { ts: [], lines: [], parts: [], bytes: 0, minTs: Infinity, maxTs: -Infinity, inOrder: true, firstLsn: lsn, lastLsn: lsn, createdAt: now, lastAppend: now };
+  return { ts: [], pages: [], used: [], lens: new Uint32Array(64), bytes: 0, minTs: Infinity, maxTs: -Infinity, inOrder: true, firstLsn: lsn, lastLsn: lsn, createdAt: now, lastAppend: now };
 }
 
-/** Appends entries to a block (its arrays only grow, so a query can snapshot by length). */
-export function appendToBlock(b: HeadBlock, ts: ReadonlyArray<Micros>, lines: ReadonlyArray<string>, bytes: WalLineBytes, lsn: number, now: Micros): void {
+/**
+ * Appends entries to a block (its arrays only grow, so a query can snapshot by length), copying
+ * their bytes into the block's pages (taken from `pool`): `bytes` may be reused after this returns.
+ */
+export function appendToBlock(b: HeadBlock, ts: ReadonlyArray<Micros>, bytes: WalLineBytes, lsn: number, now: Micros, pool: PagePool): void {
   const n = ts.length;
+  copyLines(b, bytes, pool);
   let max = b.maxTs;
   let min = b.minTs;
   let inOrder = b.inOrder;
@@ -55,9 +66,7 @@ export function appendToBlock(b: HeadBlock, ts: ReadonlyArray<Micros>, lines: Re
     else max = t;
     if (t < min) min = t;
     b.ts.push(t);
-    b.lines.push(lines[i] as string);
   }
-  b.parts.push(bytes);
   b.maxTs = max;
   b.minTs = min;
   b.inOrder = inOrder;
@@ -66,12 +75,79 @@ export function appendToBlock(b: HeadBlock, ts: ReadonlyArray<Micros>, lines: Re
   b.lastAppend = now;
 }
 
+function copyLines(b: HeadBlock, src: WalLineBytes, pool: PagePool): void {
+  const lens = src.lens;
+  const n = lens.length;
+  const k = b.ts.length;
+  if (k + n > b.lens.length) {
+    let cap = b.lens.length * 2;
+    while (cap < k + n) cap *= 2;
+    const grown = new Uint32Array(cap);
+    grown.set(b.lens.subarray(0, k));
+    b.lens = grown;
+  }
+  b.lens.set(lens, k);
+  let last = b.pages.length - 1;
+  let from = 0;
+  for (let i = 0; i < n; ) {
+    let room = last >= 0 ? (b.pages[last] as Buffer).length - (b.used[last] as number) : 0;
+    if (last < 0 || (lens[i] as number) > room) {
+      const page = pool.take(lens[i] as number, b.bytes + from);
+      b.pages.push(page);
+      b.used.push(0);
+      last++;
+      room = page.length;
+    }
+    // The longest run of whole lines that fits: one copy for it.
+    let run = 0;
+    while (i < n && run + (lens[i] as number) <= room) run += lens[i++] as number;
+    const at = b.used[last] as number;
+    src.body.copy(b.pages[last] as Buffer, at, from, from + run);
+    b.used[last] = at + run;
+    from += run;
+  }
+}
+
+/** The block's bytes as views over its pages (for chunk encoding; valid until the pages are given back). */
+export function blockBody(b: HeadBlock): Buffer[] {
+  return b.pages.map((p, i) => p.subarray(0, b.used[i] as number));
+}
+
+/** Gives a block's pages back to the pool once nothing reads it any more (its chunk is committed). */
+export function releaseBlock(b: HeadBlock, pool: PagePool): void {
+  pool.give(b.pages);
+  b.pages = [];
+  b.used = [];
+}
+
+/** The first `n` lines of a block, decoded, in arrival order; '' each when `withLines` is false. */
+function decodeLines(b: HeadBlock, n: number, withLines: boolean): string[] {
+  if (!withLines) return new Array<string>(n).fill('');
+  const lines = new Array<string>(n);
+  const lens = b.lens;
+  let k = 0;
+  for (let pi = 0; pi < b.pages.length && k < n; pi++) {
+    const page = b.pages[pi] as Buffer;
+    const end = b.used[pi] as number;
+    let o = 0;
+    while (o < end && k < n) {
+      const len = lens[k] as number;
+      lines[k++] = page.toString('utf8', o, o + len);
+      o += len;
+    }
+  }
+  while (k < n) lines[k++] = ''; // trailing empty lines take no bytes
+  return lines;
+}
+
 /**
- * The first `n` entries of a block sorted by ascending ts (stable: arrival order breaks ties).
- * Copies, so later appends to the block do not disturb the caller.
+ * The first `n` entries of a block sorted by ascending ts (stable: arrival order breaks ties), the
+ * lines decoded from the block's bytes (or '' when the caller reads timestamps only). Copies, so
+ * later appends to the block do not disturb the caller.
  */
-export function sortedView(b: HeadBlock, n = b.ts.length): { ts: Micros[]; lines: string[] } {
-  if (b.inOrder) return { ts: b.ts.slice(0, n), lines: b.lines.slice(0, n) };
+export function sortedView(b: HeadBlock, n = b.ts.length, withLines = true): { ts: Micros[]; lines: string[] } {
+  const all = decodeLines(b, n, withLines);
+  if (b.inOrder) return { ts: b.ts.slice(0, n), lines: all };
   const idx = new Uint32Array(n);
   for (let i = 0; i < n; i++) idx[i] = i;
   const src = b.ts;
@@ -81,7 +157,7 @@ export function sortedView(b: HeadBlock, n = b.ts.length): { ts: Micros[]; lines
   for (let i = 0; i < n; i++) {
     const j = idx[i] as number;
     ts[i] = src[j] as number;
-    lines[i] = b.lines[j] as string;
+    lines[i] = all[j] as string;
   }
   return { ts, lines };
 }
@@ -92,13 +168,8 @@ export function sortedView(b: HeadBlock, n = b.ts.length): { ts: Micros[]; lines
  */
 export function chunkPieces(b: HeadBlock, target: number): Array<{ ts: Float64Array; lines: ChunkLines }> {
   const n = b.ts.length;
-  const lens = new Uint32Array(n);
-  let k = 0;
-  for (const p of b.parts) {
-    lens.set(p.lens, k);
-    k += p.lens.length;
-  }
-  let parts = b.parts.map((p) => p.body);
+  const lens = b.lens.subarray(0, n);
+  let parts = blockBody(b);
   let ts = Float64Array.from(b.ts);
   let sortedLens = lens;
   if (!b.inOrder) {

@@ -18,7 +18,9 @@ import { Catalog, type ChunkMeta } from './catalog.js';
 import { commitChunks, encodeSealed } from './chunk-writer.js';
 import { QueryChunkLoader } from './chunk-loader.js';
 import { resolveLogStoreConfig, type LogStoreConfig, type ResolvedLogStoreConfig } from './config.js';
-import { appendToBlock, newBlock, type HeadBlock, type StreamState } from './head.js';
+import { appendToBlock, newBlock, releaseBlock, type HeadBlock, type StreamState } from './head.js';
+import { PagePool } from './page-pool.js';
+import { ByteArena } from './byte-arena.js';
 import { admitBatch } from './admit.js';
 import { compileLineFilters } from './line-filter.js';
 import { applyRetention, compactChunks, type CompactionResult, type MaintenanceContext, type RetentionResult } from './maintenance.js';
@@ -69,6 +71,8 @@ export class LogStore implements LogAppender, LogQuerier, Service<LogStoreConfig
   private streams!: StreamSet;
   private readonly metrics: StoreMetrics;
   private readonly collector = new TrigramCollector();
+  private readonly pages = new PagePool();
+  private readonly arena = new ByteArena();
   private readonly now: () => Micros;
   private readonly pool: ScanPool | undefined;
   private readonly chunkDir: string;
@@ -126,7 +130,7 @@ export class LogStore implements LogAppender, LogQuerier, Service<LogStoreConfig
         for (const ws of b.streams) {
           const st = s.stateFor(b.tenant, ws.labels, formatLabels(ws.labels), ws.labelsJson);
           if (lsn <= st.flushedLsn) continue;
-          s.applyToHead(st, ws.ts, ws.lines, ws.bytes, lsn);
+          s.applyToHead(st, ws.ts, ws.bytes, lsn); // copied into the head's pages: the file buffer is not kept
           replayed += ws.ts.length;
         }
       },
@@ -147,10 +151,10 @@ export class LogStore implements LogAppender, LogQuerier, Service<LogStoreConfig
     return st;
   }
 
-  private applyToHead(st: StreamState, ts: Micros[], lines: string[], bytes: WalLineBytes, lsn: number): void {
+  private applyToHead(st: StreamState, ts: Micros[], bytes: WalLineBytes, lsn: number): void {
     const now = this.now();
     st.head ??= newBlock(lsn, now);
-    appendToBlock(st.head, ts, lines, bytes, lsn, now);
+    appendToBlock(st.head, ts, bytes, lsn, now, this.pages);
     if (st.head.bytes >= this.cfg.chunkTargetSize) this.seal(st);
   }
 
@@ -187,7 +191,7 @@ export class LogStore implements LogAppender, LogQuerier, Service<LogStoreConfig
     await this.wal.append(payload, (lsn) => {
       for (let i = 0; i < writes.length; i++) {
         const w = writes[i] as (typeof writes)[number];
-        this.applyToHead(w.st, w.ws.ts, w.ws.lines, bytes[i] as WalLineBytes, lsn);
+        this.applyToHead(w.st, w.ws.ts, bytes[i] as WalLineBytes, lsn);
         accepted += w.ws.ts.length;
       }
     });
@@ -219,11 +223,16 @@ export class LogStore implements LogAppender, LogQuerier, Service<LogStoreConfig
       l.push({ st, blocks: st.sealed.slice() });
     }
     for (const [tenant, items] of byTenant) {
-      const { encoded, flushed } = await encodeSealed(items, this.cfg.chunkTargetSize, this.collector);
-      await commitChunks({ chunkDir: this.chunkDir, catalog: this.catalog }, this.nextSegment++, tenant, encoded, flushed);
+      const { encoded, flushed } = await encodeSealed(items, this.cfg.chunkTargetSize, this.collector, this.arena);
+      try {
+        await commitChunks({ chunkDir: this.chunkDir, catalog: this.catalog }, this.nextSegment++, tenant, encoded, flushed);
+      } finally {
+        this.arena.reset(); // the chunks are on disk and in the catalog (or failed): nothing reads them now
+      }
       // Same tick as the commit: a query sees each entry either in memory or in a chunk, never both.
       for (const { st, blocks } of items) {
         st.sealed.splice(0, blocks.length);
+        for (const b of blocks) releaseBlock(b, this.pages);
         st.flushedLsn = Math.max(st.flushedLsn, flushed.get(st.id) ?? -1);
       }
     }

@@ -41,7 +41,7 @@ export function planSelect(
     for (const b of memBlocks(st)) {
       const n = b.ts.length;
       if (n === 0 || b.minTs >= q.end || b.maxTs < q.start) continue;
-      const v = sortedView(b, n);
+      const v = sortedView(b, n, !(q.skipLines === true && compiled.empty));
       sources.push({ kind: 'mem', minTs: v.ts[0] as number, maxTs: v.ts[n - 1] as number, ts: v.ts, lines: v.lines });
     }
     if (sources.length === 0) continue;

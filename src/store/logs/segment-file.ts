@@ -32,9 +32,13 @@ export async function writeSegment(dir: string, id: number, parts: ReadonlyArray
   const tmp = `${final}.tmp`;
   const fh = await open(tmp, 'w');
   try {
-    const all = Buffer.concat(parts as Buffer[], bytes);
-    let off = 0;
-    while (off < all.length) off += (await fh.write(all, off, all.length - off)).bytesWritten;
+    // Vectored: no concatenated copy of the whole segment. A short write (rare) finishes from a copy of the rest.
+    const { bytesWritten } = await fh.writev(parts as Buffer[]);
+    if (bytesWritten < bytes) {
+      const rest = Buffer.concat(parts as Buffer[], bytes).subarray(bytesWritten);
+      let off = 0;
+      while (off < rest.length) off += (await fh.write(rest, off, rest.length - off)).bytesWritten;
+    }
     await fh.datasync();
   } finally {
     await fh.close();

@@ -10,6 +10,16 @@ import type { Micros } from '../../core/time.js';
 
 const VERSION = 1;
 
+/**
+ * Buffer's own UTF-8 writer (what `buf.write` calls after checking and defaulting its arguments;
+ * long-standing, used by protobufjs). Per line, the wrapper's checks cost ~4x the copy itself.
+ */
+type Utf8Write = (this: Buffer, s: string, offset: number) => number;
+const proto = Buffer.prototype as unknown as { utf8Write?: Utf8Write };
+const utf8Write: Utf8Write = typeof proto.utf8Write === 'function' ? proto.utf8Write : function (this: Buffer, s: string, offset: number) {
+  return this.write(s, offset);
+};
+
 /** One stream's part of an append, as the store keeps it after validation. */
 export interface WalStream {
   labels: Labels;
@@ -25,9 +35,10 @@ export interface WalLineBytes {
   lens: Uint32Array;
 }
 
+/** A decoded payload: lines stay bytes (the head keeps bytes; queries decode them). */
 export interface WalBatch {
   tenant: string;
-  streams: Array<WalStream & { bytes: WalLineBytes }>;
+  streams: Array<Omit<WalStream, 'lines'> & { bytes: WalLineBytes }>;
 }
 
 export interface EncodedWalBatch {
@@ -36,25 +47,22 @@ export interface EncodedWalBatch {
   bytes: WalLineBytes[];
 }
 
-/** Encodes a batch into one payload Buffer. Never throws for valid strings. */
+/**
+ * Encodes a batch into one payload Buffer. Never throws for valid strings.
+ *
+ * Each line is written straight into the payload (no joined string: one over ~128 KiB would be
+ * allocated in V8's slow large-object space; no per-line Buffer.byteLength). The buffer is sized
+ * by UTF-16 length, exact for ASCII; a line that might not fit is measured, and the buffer grows.
+ */
 export function encodeWalBatch(tenant: string, streams: ReadonlyArray<WalStream>): EncodedWalBatch {
   let size = 1 + 2 + Buffer.byteLength(tenant) + 4;
-  const lens: Uint32Array[] = [];
-  const totals: number[] = [];
   for (const s of streams) {
     const n = s.lines.length;
-    const l = new Uint32Array(n);
-    let bytes = 0;
-    for (let i = 0; i < n; i++) {
-      const b = Buffer.byteLength(s.lines[i] as string);
-      l[i] = b;
-      bytes += b;
-    }
-    lens.push(l);
-    totals.push(bytes);
-    size += 4 + Buffer.byteLength(s.labelsJson) + 4 + n * 12 + bytes;
+    let chars = 0;
+    for (let i = 0; i < n; i++) chars += (s.lines[i] as string).length;
+    size += 4 + Buffer.byteLength(s.labelsJson) + 4 + n * 12 + chars;
   }
-  const buf = Buffer.allocUnsafe(size);
+  let buf: Buffer = Buffer.allocUnsafe(size);
   let o = 0;
   buf.writeUInt8(VERSION, o++);
   const tl = buf.write(tenant, o + 2);
@@ -62,25 +70,45 @@ export function encodeWalBatch(tenant: string, streams: ReadonlyArray<WalStream>
   o += 2 + tl;
   buf.writeUInt32LE(streams.length, o);
   o += 4;
-  const out: WalLineBytes[] = [];
+  const spans: Array<{ start: number; end: number; lens: Uint32Array }> = [];
   for (let si = 0; si < streams.length; si++) {
     const s = streams[si] as WalStream;
-    const l = lens[si] as Uint32Array;
+    const jb = Buffer.byteLength(s.labelsJson);
+    const n = s.lines.length;
+    if (o + 8 + jb + n * 12 > buf.length) buf = grow(buf, o, o + 8 + jb + n * 12 + 1024);
     const jl = buf.write(s.labelsJson, o + 4);
     buf.writeUInt32LE(jl, o);
     o += 4 + jl;
-    const n = s.lines.length;
     buf.writeUInt32LE(n, o);
     o += 4;
     for (let i = 0; i < n; i++, o += 8) buf.writeDoubleLE(s.ts[i] as number, o);
-    for (let i = 0; i < n; i++, o += 4) buf.writeUInt32LE(l[i] as number, o);
-    // One write of the joined lines beats n small writes (the lengths above delimit them).
+    const lensAt = o;
+    o += n * 4;
+    const lens = new Uint32Array(n);
     const start = o;
-    o += buf.write(n === 1 ? (s.lines[0] as string) : s.lines.join(''), o);
-    if (o - start !== totals[si]) throw new Error('line byte lengths changed while encoding'); // lone surrogates
-    out.push({ body: buf.subarray(start, o), lens: l });
+    for (let i = 0; i < n; i++) {
+      const line = s.lines[i] as string;
+      // At most 3 UTF-8 bytes per UTF-16 unit: with that much room the write cannot be cut short.
+      if (buf.length - o < line.length * 3) {
+        const need = Buffer.byteLength(line);
+        if (buf.length - o < need) buf = grow(buf, o, Math.max(buf.length * 2, o + need + 1024));
+      }
+      const w = line.length === 0 ? 0 : utf8Write.call(buf, line, o);
+      lens[i] = w;
+      buf.writeUInt32LE(w, lensAt + i * 4);
+      o += w;
+    }
+    spans.push({ start, end: o, lens });
   }
-  return { payload: buf, bytes: out };
+  const payload = o === buf.length ? buf : buf.subarray(0, o);
+  return { payload, bytes: spans.map((sp) => ({ body: payload.subarray(sp.start, sp.end), lens: sp.lens })) };
+}
+
+/** A bigger copy of buf[0, used). */
+function grow(buf: Buffer, used: number, size: number): Buffer {
+  const next = Buffer.allocUnsafe(size);
+  buf.copy(next, 0, 0, used);
+  return next;
 }
 
 /** Decodes a payload; throws a RangeError/SyntaxError on malformed input (the caller counts it). */
@@ -109,17 +137,15 @@ export function decodeWalBatch(buf: Buffer): WalBatch {
     for (let i = 0; i < n; i++, o += 8) ts[i] = buf.readDoubleLE(o);
     let lo = o + n * 4;
     const bodyStart = lo;
-    const lines = new Array<string>(n);
     const lens = new Uint32Array(n);
     for (let i = 0; i < n; i++, o += 4) {
       const len = buf.readUInt32LE(o);
       if (lo + len > buf.length) throw new RangeError('line past the end of the record');
-      lines[i] = buf.toString('utf8', lo, lo + len);
       lens[i] = len;
       lo += len;
     }
     o = lo;
-    streams.push({ labels, labelsJson, ts, lines, bytes: { body: buf.subarray(bodyStart, lo), lens } });
+    streams.push({ labels, labelsJson, ts, bytes: { body: buf.subarray(bodyStart, lo), lens } });
   }
   return { tenant, streams };
 }
