@@ -54,10 +54,17 @@ export class CheckpointStore {
   }
 
   /** Reads the saved document; returns a description of the problem when it was unreadable. */
+  /**
+   * True once this source has run before (a checkpoint document existed at load): `start_at: end`
+   * then no longer applies, since every file found since was created while collection was on.
+   */
+  hasHistory = false;
+
   load(): string | undefined {
     this.byKey.clear();
     const p = this.path;
-    if (!existsSync(p)) return undefined;
+    this.hasHistory = existsSync(p) || existsSync(`${p}.corrupt`);
+    if (!this.hasHistory) return undefined;
     let problem: string | undefined;
     try {
       const doc = JSON.parse(readFileSync(p, 'utf8')) as Partial<Document>;

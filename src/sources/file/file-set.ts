@@ -125,7 +125,9 @@ export class FileSet {
         }
       } else {
         if (cp) this.ctx.logger.info({ path }, 'inode reused by a different file; reading it from the start');
-        offset = !this.firstScanDone && this.o.startAt === 'end' ? size : 0;
+        // start_at applies to what a source finds at its very first start only; after that, any file
+        // without a checkpoint appeared while collection was on (rotation during a restart, a reload).
+        offset = !this.firstScanDone && !this.checkpoints.hasHistory && this.o.startAt === 'end' ? size : 0;
       }
       const labels: Labels = { ...this.o.labels, filename: path, host: this.ctx.hostname };
       const f = new TailedFile(
