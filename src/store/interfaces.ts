@@ -72,6 +72,8 @@ export interface SelectedEntries {
   key: string;
   ts: Micros[];
   lines: string[];
+  /** Structured metadata per entry (absent when no entry of the batch has any). */
+  fields?: Array<Record<string, string> | undefined>;
 }
 
 export interface StreamInfo {

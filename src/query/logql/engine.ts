@@ -106,7 +106,7 @@ export class LogQLEngine {
       for (const s of batch.streams) {
         if (!matchesAll(s.labels, matchers)) continue;
         const key = formatLabels(s.labels);
-        for (const g of pipeline.batch(s.labels, key, s.ts, s.lines)) {
+        for (const g of pipeline.batch(s.labels, key, s.ts, s.lines, s.fields)) {
           for (let i = 0; i < g.lines.length; i++) out.push({ labels: g.labels, key: g.key, ts: g.ts[i] as Micros, line: g.lines[i] as string });
         }
       }

@@ -51,7 +51,7 @@ export async function evalLogQuery(
     if (p.signal?.aborted) throw p.signal.reason;
     stats.lines += b.lines.length;
     for (const l of b.lines) stats.bytes += Buffer.byteLength(l);
-    const groups = pipeline.batch(b.labels, b.key, b.ts, b.lines);
+    const groups = pipeline.batch(b.labels, b.key, b.ts, b.lines, b.fields);
     // Entries of one store batch are in time order; with several output groups, walk them merged.
     const pos = new Array<number>(groups.length).fill(0);
     for (;;) {

@@ -21,11 +21,21 @@ export class PipelineEntry {
   ts: Micros = 0;
   base: Labels = {};
   private l: EntryLabels | undefined;
-  reset(base: Labels, line: string, ts: Micros): void {
+  /**
+   * Starts an entry. Its structured metadata (`fields`) behaves as labels in the pipeline and in
+   * results, as Loki 3 does; a name taken by a stream label gets the `_extracted` suffix.
+   */
+  reset(base: Labels, line: string, ts: Micros, fields?: Readonly<Record<string, string>>): void {
     this.base = base;
     this.line = line;
     this.ts = ts;
     this.l = undefined;
+    if (fields) {
+      for (const k in fields) {
+        const v = fields[k] as string;
+        if (v !== '') this.lbs.setParsed(k, v);
+      }
+    }
   }
   get lbs(): EntryLabels {
     this.l ??= new EntryLabels(this.base);
@@ -62,7 +72,7 @@ export interface CompiledPipeline {
   /** Runs one entry; null when a stage filtered it out. */
   (labels: Labels, line: string, ts: Micros): { line: string; labels: Labels } | null;
   /** Runs a stream's batch; groups output entries by resulting label set, keeping their order. */
-  batch(labels: Labels, key: string, ts: ReadonlyArray<Micros>, lines: ReadonlyArray<string>): ProcessedGroup[];
+  batch(labels: Labels, key: string, ts: ReadonlyArray<Micros>, lines: ReadonlyArray<string>, fields?: ReadonlyArray<Readonly<Record<string, string>> | undefined>): ProcessedGroup[];
   /** Runs the steps on a reusable entry (for the engine's sample extraction); false when filtered out. */
   run(e: PipelineEntry): boolean;
   /** True when no stage can change labels (output labels are the stream's). */
@@ -88,12 +98,12 @@ export function compilePipeline(stages: ReadonlyArray<Stage>): CompiledPipeline 
   }) as CompiledPipeline;
   one.run = run;
   Object.defineProperty(one, 'keepsLabels', { value: keepsLabels });
-  one.batch = (labels, key, ts, lines) => {
+  one.batch = (labels, key, ts, lines, fields) => {
     const groups = new Map<string, ProcessedGroup>();
     let same: ProcessedGroup | undefined;
     const e = new PipelineEntry();
     for (let i = 0; i < lines.length; i++) {
-      e.reset(labels, lines[i] as string, ts[i] as Micros);
+      e.reset(labels, lines[i] as string, ts[i] as Micros, fields?.[i]);
       if (!run(e)) continue;
       let g: ProcessedGroup | undefined;
       if (!e.labelsTouched) {

@@ -62,7 +62,7 @@ export async function evalRangeAggregation(e: RangeAggregationExpr, ctx: EvalCon
     for (let i = 0; i < b.lines.length; i++) {
       const line = b.lines[i] as string;
       ctx.stats.bytes += Buffer.byteLength(line);
-      entry.reset(b.labels, line, b.ts[i] as Micros);
+      entry.reset(b.labels, line, b.ts[i] as Micros, b.fields?.[i]);
       if (!pipeline.run(entry)) continue;
       const v = extract(entry);
       if (v === undefined) continue;

@@ -14,6 +14,13 @@ interface MemStream {
   key: string;
   ts: Micros[];
   lines: string[];
+  fields: Array<Record<string, string> | undefined>;
+}
+
+/** The fields of the picked entries, or nothing when none has any (as stores return them). */
+function fieldsOf(s: MemStream, idx: number[]): Pick<SelectedEntries, 'fields'> {
+  const f = idx.map((i) => s.fields[i]);
+  return f.some((x) => x !== undefined) ? { fields: f } : {};
 }
 
 export class MemoryQuerier implements LogQuerier {
@@ -32,14 +39,16 @@ export class MemoryQuerier implements LogQuerier {
     for (const s of batch.streams) {
       const key = formatLabels(s.labels);
       let m = t.get(key);
-      if (!m) t.set(key, (m = { labels: { ...s.labels }, key, ts: [], lines: [] }));
+      if (!m) t.set(key, (m = { labels: { ...s.labels }, key, ts: [], lines: [], fields: [] }));
       for (let i = 0; i < s.lines.length; i++) {
         m.ts.push(s.ts[i] as Micros);
         m.lines.push(s.lines[i] as string);
+        m.fields.push(s.fields?.[i]);
       }
       const idx = m.ts.map((_, i) => i).sort((a, b) => (m.ts[a] as number) - (m.ts[b] as number) || a - b);
       m.ts = idx.map((i) => m.ts[i] as Micros);
       m.lines = idx.map((i) => m.lines[i] as string);
+      m.fields = idx.map((i) => m.fields[i]);
     }
   }
 
@@ -72,7 +81,7 @@ export class MemoryQuerier implements LogQuerier {
           check();
           const part = idx.slice(o, o + this.batchSize);
           this.entriesYielded += part.length;
-          yield { labels: s.labels, key: s.key, ts: part.map((i) => s.ts[i] as Micros), lines: part.map((i) => s.lines[i] as string) };
+          yield { labels: s.labels, key: s.key, ts: part.map((i) => s.ts[i] as Micros), lines: part.map((i) => s.lines[i] as string), ...fieldsOf(s, part) };
         }
       }
       return;
@@ -102,16 +111,19 @@ export class MemoryQuerier implements LogQuerier {
         if (cur) {
           check();
           this.entriesYielded += cur.ts.length;
+          if (cur.fields?.every((x) => x === undefined)) delete cur.fields;
           yield cur;
         }
-        cur = { labels: p.s.labels, key: p.s.key, ts: [], lines: [] };
+        cur = { labels: p.s.labels, key: p.s.key, ts: [], lines: [], fields: [] };
       }
       cur.ts.push(p.s.ts[i] as Micros);
       cur.lines.push(p.s.lines[i] as string);
+      cur.fields?.push(p.s.fields[i]);
     }
     if (cur) {
       check();
       this.entriesYielded += cur.ts.length;
+      if (cur.fields?.every((x) => x === undefined)) delete cur.fields;
       yield cur;
     }
   }
