@@ -68,3 +68,22 @@ test('the worker pool returns the same results as inline scanning', async (t) =>
   assert.deepEqual(viaPool, rows(await collect(inline, q)));
   assert.equal(viaPool.length, lines.filter((l) => l.includes('status=error') && !l.includes('shard=3')).length * 3);
 });
+
+test('idle scan workers exit and are started again by the next scan', async (t) => {
+  const dir = tempDir(t);
+  const store = await openStore(dir, { config: { chunk_target_size: 3000 }, scanWorkers: 2, scanWorkerIdleMs: 100 });
+  t.after(() => store.stop());
+  const lines = Array.from({ length: 2000 }, (_, i) => `event ${i} status=${i % 7 === 0 ? 'error' : 'ok'}`);
+  await store.append('fake', { streams: [{ labels: { app: 'idle' }, ts: lines.map((_, i) => T0 + i), lines }] });
+  await store.flush();
+  const q = { matchers: [{ name: 'app', op: '=' as const, value: 'idle' }], lineFilters: [{ op: '|=' as const, value: 'status=error' }] };
+  const first = rows(await collect(store, q));
+  assert.ok(store.stats().scanWorkersRunning > 0, 'workers started on first use');
+  const scanned = store.stats().chunksScannedInWorkers;
+  assert.ok(scanned > 0);
+  const deadline = Date.now() + 5000;
+  while (store.stats().scanWorkersRunning > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+  assert.equal(store.stats().scanWorkersRunning, 0, 'idle workers exited');
+  assert.deepEqual(rows(await collect(store, q)), first);
+  assert.equal(store.stats().chunksScannedInWorkers, 2 * scanned, 'the pool was not marked broken: workers again');
+});

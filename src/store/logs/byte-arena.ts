@@ -35,3 +35,4 @@ export class ByteArena {
     if (this.buf.length > MAX_KEPT) this.buf = Buffer.allocUnsafeSlow(0);
   }
 }
+

@@ -43,6 +43,8 @@ export interface LogStoreOptions {
   now?: () => Micros;
   /** Scan worker threads; 0 scans inline. Default: the cores, at most 4. */
   scanWorkers?: number;
+  /** A scan worker without work for this long exits (default 60 s; started again when needed). */
+  scanWorkerIdleMs?: number;
   /** WAL segment roll size in bytes (default 64 MiB; tests use small ones). */
   walSegmentBytes?: number;
   /**
@@ -60,8 +62,13 @@ export interface LogStoreDetailedStats extends LogStoreStats {
   corruptChunks: number;
   /** Chunks scanned by the worker pool rather than inline. */
   chunksScannedInWorkers: number;
+  /** Scan worker threads currently started. */
+  scanWorkersRunning: number;
   walSegments: number;
 }
+
+/** Bytes of cut blocks waiting for their chunks beyond which appends wait for chunk writing. */
+const MAX_SEALED_BYTES = 64 * 1024 * 1024;
 
 /** Queries with at least this many chunks to scan under line filters go to the worker pool. */
 const POOL_MIN_CHUNKS = 8;
@@ -81,6 +88,8 @@ export class LogStore implements LogAppender, LogQuerier, Service<LogStoreConfig
   private nextSegment = 1;
   private chain: Promise<unknown> = Promise.resolve();
   private flushQueued = false;
+  /** Bytes of all sealed blocks (cut, not yet in committed chunks). */
+  private sealedBytes = 0;
   private timers: NodeJS.Timeout[] = [];
   private readonly pendingDeletes = new Map<number, NodeJS.Timeout>();
   private closed = false;
@@ -94,7 +103,7 @@ export class LogStore implements LogAppender, LogQuerier, Service<LogStoreConfig
     this.now = opts.now ?? nowMicros;
     this.chunkDir = join(opts.dir, 'chunks');
     const workers = opts.scanWorkers ?? undefined;
-    this.pool = workers === 0 ? undefined : new ScanPool(opts.logger, workers);
+    this.pool = workers === 0 ? undefined : new ScanPool(opts.logger, workers, opts.scanWorkerIdleMs);
   }
 
   /**
@@ -161,6 +170,7 @@ export class LogStore implements LogAppender, LogQuerier, Service<LogStoreConfig
   private seal(st: StreamState): void {
     if (!st.head || st.head.ts.length === 0) return;
     st.sealed.push(st.head);
+    this.sealedBytes += st.head.bytes;
     st.head = undefined;
     this.scheduleFlush();
   }
@@ -178,6 +188,10 @@ export class LogStore implements LogAppender, LogQuerier, Service<LogStoreConfig
   async append(tenant: string, batch: LogBatch): Promise<AppendResult> {
     if (this.closed) throw new VigilError('UNAVAILABLE', 'log store is closed');
     if (!batch || !Array.isArray(batch.streams)) throw new VigilError('BAD_REQUEST', 'append: batch.streams must be an array');
+    // Backpressure: when chunk writing falls behind (slow disk), appends wait for it instead of
+    // piling cut blocks up in memory.
+    if (this.sealedBytes > MAX_SEALED_BYTES) await this.scheduleFlush();
+    if (this.closed) throw new VigilError('UNAVAILABLE', 'log store is closed');
     const { rejected, writes } = admitBatch(tenant, batch, {
       cfg: this.cfg,
       now: this.now(),
@@ -191,7 +205,7 @@ export class LogStore implements LogAppender, LogQuerier, Service<LogStoreConfig
     await this.wal.append(payload, (lsn) => {
       for (let i = 0; i < writes.length; i++) {
         const w = writes[i] as (typeof writes)[number];
-        this.applyToHead(w.st, w.ws.ts, bytes[i] as WalLineBytes, lsn);
+        this.applyToHead(w.st, w.ws.ts, bytes[i] as WalLineBytes, lsn); // copies the bytes
         accepted += w.ws.ts.length;
       }
     });
@@ -232,7 +246,10 @@ export class LogStore implements LogAppender, LogQuerier, Service<LogStoreConfig
       // Same tick as the commit: a query sees each entry either in memory or in a chunk, never both.
       for (const { st, blocks } of items) {
         st.sealed.splice(0, blocks.length);
-        for (const b of blocks) releaseBlock(b, this.pages);
+        for (const b of blocks) {
+          this.sealedBytes -= b.bytes;
+          releaseBlock(b, this.pages);
+        }
         st.flushedLsn = Math.max(st.flushedLsn, flushed.get(st.id) ?? -1);
       }
     }
@@ -408,7 +425,7 @@ export class LogStore implements LogAppender, LogQuerier, Service<LogStoreConfig
     }
     return {
       streams: this.streams.size, chunks: c.chunks, chunkBytes: c.bytes, walBytes: this.wal.bytes(), headEntries, sealedBlocks,
-      ...this.counters, chunksScannedInWorkers: this.pool?.scannedInWorkers ?? 0, walSegments: this.wal.list().length,
+      ...this.counters, chunksScannedInWorkers: this.pool?.scannedInWorkers ?? 0, scanWorkersRunning: this.pool?.running ?? 0, walSegments: this.wal.list().length,
     };
   }
 

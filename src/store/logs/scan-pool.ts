@@ -1,6 +1,7 @@
 /**
  * A small pool of scan worker threads (sized to the cores), used by queries that scan many
- * chunks. Workers start on first use and do not keep the process alive. If a worker cannot start
+ * chunks. Workers start on first use, do not keep the process alive, and exit after a minute
+ * without work (each holds a V8 heap; an agent that is queried rarely should not keep them). If a worker cannot start
  * (or dies), the pool runs the scans inline instead, so a query never fails because of the pool.
  */
 import { createRequire } from 'node:module';
@@ -22,7 +23,11 @@ interface Job {
 interface Slot {
   worker: Worker;
   job: Job | undefined;
+  /** Terminated on purpose (idle): its exit is not a failure. */
+  retired: boolean;
 }
+
+
 
 function workerSource(): { code: string; eval: boolean } {
   const self = import.meta.url;
@@ -48,13 +53,20 @@ export class ScanPool {
   private nextId = 1;
   private broken = false;
   private closed = false;
+  private idleTimer: NodeJS.Timeout | undefined;
   /** Chunks scanned by worker threads (not inline), for stats and tests. */
   scannedInWorkers = 0;
 
   constructor(
     private readonly logger: Logger,
     readonly size: number = Math.max(1, Math.min(4, availableParallelism())),
+    private readonly idleRetireMs = 60_000,
   ) {}
+
+  /** Worker threads currently started. */
+  get running(): number {
+    return this.slots.length;
+  }
 
   /** Scans one chunk in a worker; same results and errors as scanChunk. */
   scan(ref: ChunkRef, spec: ScanSpec): Promise<ScanResult> {
@@ -76,7 +88,7 @@ export class ScanPool {
       const src = workerSource();
       const worker = src.eval ? new Worker(src.code, { eval: true }) : new Worker(new URL(src.code));
       worker.unref();
-      const slot: Slot = { worker, job: undefined };
+      const slot: Slot = { worker, job: undefined, retired: false };
       worker.on('message', (r: ScanReply) => {
         const job = slot.job;
         slot.job = undefined;
@@ -90,8 +102,12 @@ export class ScanPool {
         }
         this.pump();
       });
-      worker.on('error', (e) => this.fail(slot, e));
-      worker.on('exit', () => this.fail(slot, new Error('scan worker exited')));
+      worker.on('error', (e) => {
+        if (!slot.retired) this.fail(slot, e);
+      });
+      worker.on('exit', () => {
+        if (!slot.retired) this.fail(slot, new Error('scan worker exited'));
+      });
       this.slots.push(slot);
       return slot;
     } catch (e) {
@@ -117,6 +133,11 @@ export class ScanPool {
   }
 
   private pump(): void {
+    if (this.queue.length === 0 && !this.closed && this.slots.length > 0 && this.slots.every((s) => s.job === undefined)) {
+      if (this.idleTimer) clearTimeout(this.idleTimer);
+      this.idleTimer = setTimeout(() => this.retireIdle(), this.idleRetireMs);
+      this.idleTimer.unref();
+    }
     while (this.queue.length > 0 && !this.broken) {
       let slot = this.slots.find((s) => s.job === undefined);
       if (!slot && this.slots.length < this.size) slot = this.spawn();
@@ -128,10 +149,21 @@ export class ScanPool {
     }
   }
 
+  /** Ends the workers that have no job; the next scans start new ones. */
+  private retireIdle(): void {
+    this.idleTimer = undefined;
+    for (const s of this.slots.filter((x) => x.job === undefined)) {
+      s.retired = true;
+      this.slots.splice(this.slots.indexOf(s), 1);
+      void s.worker.terminate().catch(() => 0);
+    }
+  }
+
   /** Terminates the workers; pending scans finish inline. Idempotent. */
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
+    if (this.idleTimer) clearTimeout(this.idleTimer);
     const pending = [...this.slots.map((s) => s.job).filter((j): j is Job => j !== undefined), ...this.queue.splice(0)];
     await Promise.all(this.slots.map((s) => s.worker.terminate().catch(() => 0)));
     for (const j of pending) {

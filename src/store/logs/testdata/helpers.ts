@@ -33,7 +33,7 @@ export function memoryLogger(): { logger: pino.Logger; records: Array<Record<str
 
 export async function openStore(
   dir: string,
-  opts: { config?: Partial<LogStoreConfig>; now?: () => Micros; registry?: Registry; logger?: pino.Logger; scanWorkers?: number; fileDeleteGraceMs?: number } = {},
+  opts: { config?: Partial<LogStoreConfig>; now?: () => Micros; registry?: Registry; logger?: pino.Logger; scanWorkers?: number; scanWorkerIdleMs?: number; fileDeleteGraceMs?: number } = {},
 ): Promise<LogStore> {
   return LogStore.open({
     dir,
@@ -42,6 +42,7 @@ export async function openStore(
     registry: opts.registry ?? new Registry(),
     now: opts.now ?? (() => T0 + 3600 * SEC),
     scanWorkers: opts.scanWorkers ?? 0,
+    ...(opts.scanWorkerIdleMs !== undefined ? { scanWorkerIdleMs: opts.scanWorkerIdleMs } : {}),
     fileDeleteGraceMs: opts.fileDeleteGraceMs ?? 0,
   });
 }
