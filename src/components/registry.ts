@@ -5,6 +5,7 @@
 import storeSink from '../sinks/store/index.js';
 import type { ComponentDefinition, ComponentKind } from './contract.js';
 import fileSource from '../sources/file/index.js';
+import syslogSource from '../sources/syslog/index.js';
 import jsonParser from '../pipeline/parsers/json/index.js';
 import levelParser from '../pipeline/parsers/level/index.js';
 import logfmtParser from '../pipeline/parsers/logfmt/index.js';
@@ -14,6 +15,7 @@ import timestampParser from '../pipeline/parsers/timestamp/index.js';
 const definitions: ComponentDefinition[] = [
   // sources
   fileSource,
+  syslogSource,
   // transforms (parsers are transforms)
   jsonParser,
   logfmtParser,
