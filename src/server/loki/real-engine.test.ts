@@ -7,6 +7,7 @@ import WebSocket from 'ws';
 import { recordsToBatch } from '../../core/events.js';
 import { nowMicros } from '../../core/time.js';
 import { formatQueryError, LogQLEngine } from '../../query/logql/index.js';
+import { AppendHub } from '../../store/append-hub.js';
 import { DEFAULT_TENANT } from '../../store/interfaces.js';
 import { MemoryLogStore } from '../testing/memory-store.js';
 import { testServer } from '../testing/harness.js';
@@ -15,7 +16,8 @@ import type { LokiTailFrame } from './types.js';
 describe('server + real LogQL engine', () => {
   it('answers parse errors as Loki text with the formatter, and tails a pipeline query', async () => {
     const store = new MemoryLogStore();
-    const t = await testServer({ appender: store, querier: store, engine: new LogQLEngine(store), parseErrorFormatter: formatQueryError });
+    const hub = new AppendHub(store);
+    const t = await testServer({ appender: hub, feed: hub, querier: store, engine: new LogQLEngine(store), parseErrorFormatter: formatQueryError });
     const bad = await t.app.inject({ url: `/loki/api/v1/query_range?query=${encodeURIComponent('{app="a"} |= ')}` });
     assert.equal(bad.statusCode, 400);
     assert.equal(bad.headers['content-type'], 'text/plain; charset=utf-8');
@@ -29,7 +31,7 @@ describe('server + real LogQL engine', () => {
     ws.on('message', (d) => frames.push(JSON.parse(d.toString()) as LokiTailFrame));
     await new Promise((r) => ws.on('open', r));
     const now = nowMicros();
-    await store.append(DEFAULT_TENANT, recordsToBatch([
+    await hub.append(DEFAULT_TENANT, recordsToBatch([
       { ts: now, labels: { app: 'a' }, line: 'level=info msg=skip' },
       { ts: now + 1, labels: { app: 'a' }, line: 'level=error msg=boom' },
     ]));
