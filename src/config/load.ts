@@ -108,7 +108,9 @@ function defaultSources(dataDir: string): Record<string, Record<string, unknown>
       include: [join(dataDir, 'logs', 'vigil.log')],
       start_at: 'beginning',
       labels: { job: 'vigil', service: 'vigil' },
-      pipeline: [{ type: 'json' }, { type: 'level' }, { type: 'timestamp', source: 'time', format: 'unix_ms' }],
+      // Only the time and level are taken from Vigil's JSON lines: extracting every key as structured
+      // metadata would store each line twice and make every entry a stream of its own in results.
+      pipeline: [{ type: 'timestamp', expression: '"time":(?<ts>\\d{13})', format: 'unix_ms' }, { type: 'level' }],
     },
   };
 }

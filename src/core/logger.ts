@@ -44,5 +44,7 @@ export function createLogger(o: LoggerOptions): Logger {
     }, 30_000);
     timer.unref();
   }
-  return pino({ level: o.level, base: { service: 'vigil' }, errorKey: 'error' }, pino.multistream(streams));
+  // Level names (`"level":"warn"`) rather than pino's numbers: readable in the file, and what the
+  // `level` stage and LogQL users expect.
+  return pino({ level: o.level, base: { service: 'vigil' }, errorKey: 'error', formatters: { level: (label) => ({ level: label }) } }, pino.multistream(streams));
 }
