@@ -64,7 +64,9 @@ export function admitBatch(tenant: string, batch: LogBatch, ctx: AdmitContext): 
       }
       st ??= ctx.createStream(labels, key);
     }
-    writes.push({ st, ws: { labels: st.labels, labelsJson: st.labelsJson, ts: checked.ts, lines: checked.lines } });
+    const ws: WalStream = { labels: st.labels, labelsJson: st.labelsJson, ts: checked.ts, lines: checked.lines };
+    if (checked.fields) ws.fields = checked.fields;
+    writes.push({ st, ws });
   }
   return { rejected, writes };
 }

@@ -6,24 +6,31 @@
  * as deflate only looks 32 KiB back anyway).
  *
  * Layout: 40-byte header | ts block | block index | line blocks.
- *   header: magic "VLC1", u8 version (2), u8 codec (1 = deflate-raw), u16 0, u32 entries, f64 min ts,
+ *   header: magic "VLC1", u8 version (2), u8 codec (1 = deflate-raw), u16 flags, u32 entries, f64 min ts,
  *           f64 max ts, u32 ts block length, u32 line blocks length, u32 raw line bytes, u32 blocks
  *   ts block: deflate-raw(varint deltas of the ascending timestamps, the first from min ts)
  *   block index: per line block u32 first entry, u32 compressed length, u32 crc32
  *   line block: deflate-raw(varint byte length of each of its lines, then the line bytes)
  * The catalog keeps a crc32 of the "ts part" (header + ts block + index); each line block is
  * verified by its own crc32 from the index, so partial reads are verified too.
+ *
+ * Structured metadata: when some entry has fields, header flag bit 0 (the u16 at offset 6) is set,
+ * the block index ends with u32 fields block length + u32 crc32, and the fields block
+ * (deflate-raw of fields-codec.ts's encoding of every entry) follows the line blocks. Chunks
+ * without fields (and all older chunks) have flag 0 and no such block: nothing to read or skip.
  */
 import { crc32, deflateRawSync, inflateRawSync } from 'node:zlib';
 import type { Micros } from '../../core/time.js';
 import type { TrigramCollector } from './bloom.js';
 import type { ByteArena } from './byte-arena.js';
+import { anyFields, decodeFields, encodeFields, type FieldsColumn } from './fields-codec.js';
 
 const MAGIC = 0x31434c56; // "VLC1"
 export const CHUNK_HEADER = 40;
 const LEVEL = 1; // measured: level 1 keeps ingest above target at ~0.2 disk/raw (see bench/store-bench.ts)
 
 const VERSION = 2;
+const FLAG_FIELDS = 1;
 /** Raw bytes of lines per independently compressed line block. */
 export const LINE_BLOCK_BYTES = 65_536;
 
@@ -55,6 +62,8 @@ interface PreparedChunk {
   /** Compressed line blocks and the first entry of each. */
   blocks: Buffer[];
   firsts: number[];
+  /** Compressed fields block, when some entry has fields. */
+  fieldsBlock: Buffer | undefined;
   entries: number;
   minTs: Micros;
   maxTs: Micros;
@@ -84,8 +93,10 @@ export function linesToBytes(lines: ReadonlyArray<string>): ChunkLines {
  * Encodes entries that are ALREADY sorted by ascending ts. Adds the lines' trigrams to
  * `collector` and returns its filter.
  */
-export function encodeChunk(ts: ArrayLike<Micros>, lines: ChunkLines, collector: TrigramCollector, arena?: ByteArena): EncodedChunk {
-  return finishChunk(prepareChunk(ts, lines, collector, arena), arena);
+export function encodeChunk(ts: ArrayLike<Micros>, lines: ChunkLines, collector: TrigramCollector, arena?: ByteArena, fields?: FieldsColumn): EncodedChunk {
+  const p = prepareChunk(ts, lines, collector, arena);
+  if (anyFields(fields)) p.fieldsBlock = deflate(encodeFields(fields as FieldsColumn, ts.length));
+  return finishChunk(p, arena);
 }
 
 /**
@@ -157,21 +168,22 @@ function prepareChunk(ts: ArrayLike<Micros>, lines: ChunkLines, collector: Trigr
     from = to;
   }
   if (at !== total) throw new RangeError(`chunk lines: lengths sum to ${at}, body has ${total} bytes`);
-  return { tsBlock, blocks, firsts, entries: n, minTs, maxTs, rawBytes: total, bloom: collector.build(arena ? (n) => arena.take(n) : undefined) };
+  return { tsBlock, blocks, firsts, fieldsBlock: undefined, entries: n, minTs, maxTs, rawBytes: total, bloom: collector.build(arena ? (n) => arena.take(n) : undefined) };
 }
 
 /** Lays the chunk out in one Buffer (from `arena` when given: see ByteArena for why). */
 function finishChunk(p: PreparedChunk, arena: ByteArena | undefined): EncodedChunk {
-  const { tsBlock, blocks } = p;
+  const { tsBlock, blocks, fieldsBlock } = p;
   let linesLen = 0;
   for (const b of blocks) linesLen += b.length;
-  const indexLen = 4 + blocks.length * 12;
-  const total = CHUNK_HEADER + tsBlock.length + indexLen + linesLen;
+  const indexLen = 4 + blocks.length * 12 + (fieldsBlock ? 8 : 0);
+  const total = CHUNK_HEADER + tsBlock.length + indexLen + linesLen + (fieldsBlock?.length ?? 0);
   const bytes = arena ? arena.take(total) : Buffer.allocUnsafe(total);
   const header = bytes.subarray(0, CHUNK_HEADER).fill(0);
   header.writeUInt32LE(MAGIC, 0);
   header.writeUInt8(VERSION, 4);
   header.writeUInt8(1, 5);
+  if (fieldsBlock) header.writeUInt16LE(FLAG_FIELDS, 6);
   header.writeUInt32LE(p.entries, 8);
   header.writeDoubleLE(p.minTs, 12);
   header.writeDoubleLE(p.maxTs, 20);
@@ -188,6 +200,11 @@ function finishChunk(p: PreparedChunk, arena: ByteArena | undefined): EncodedChu
     index.writeUInt32LE(crc32(b), 12 + i * 12);
     o += b.copy(bytes, o);
   });
+  if (fieldsBlock) {
+    index.writeUInt32LE(fieldsBlock.length, 4 + blocks.length * 12);
+    index.writeUInt32LE(crc32(fieldsBlock), 8 + blocks.length * 12);
+    o += fieldsBlock.copy(bytes, o);
+  }
   const tsPartLength = CHUNK_HEADER + tsBlock.length + indexLen;
   return {
     bytes,
@@ -221,6 +238,8 @@ export interface LineBlockRef {
 export interface ChunkIndex {
   ts: Float64Array;
   blocks: LineBlockRef[];
+  /** The fields block (offset in the lines region, after the line blocks), when the chunk has one. */
+  fieldsBlock?: { offset: number; length: number; crc: number };
 }
 
 function readVarints(raw: Buffer, n: number, out: Uint32Array | Float64Array, what: string): number {
@@ -250,7 +269,10 @@ export function decodeTsPart(part: Buffer, expectedCrc: number): ChunkIndex {
   const idxAt = CHUNK_HEADER + tsLen;
   if (idxAt + 4 > part.length) throw new ChunkCorruptError('timestamp block length mismatch');
   const nBlocks = part.readUInt32LE(idxAt);
-  if (idxAt + 4 + nBlocks * 12 !== part.length) throw new ChunkCorruptError('block index length mismatch');
+  const flags = part.readUInt16LE(6);
+  if ((flags & ~FLAG_FIELDS) !== 0) throw new ChunkCorruptError(`unknown chunk flags ${flags}`);
+  const hasFields = (flags & FLAG_FIELDS) !== 0;
+  if (idxAt + 4 + nBlocks * 12 + (hasFields ? 8 : 0) !== part.length) throw new ChunkCorruptError('block index length mismatch');
   let raw: Buffer;
   try {
     raw = inflateRawSync(part.subarray(CHUNK_HEADER, idxAt));
@@ -269,7 +291,9 @@ export function decodeTsPart(part: Buffer, expectedCrc: number): ChunkIndex {
     blocks.push({ first: part.readUInt32LE(at), offset, length, crc: part.readUInt32LE(at + 8) });
     offset += length;
   }
-  return { ts, blocks };
+  if (!hasFields) return { ts, blocks };
+  const fAt = idxAt + 4 + nBlocks * 12;
+  return { ts, blocks, fieldsBlock: { offset, length: part.readUInt32LE(fAt), crc: part.readUInt32LE(fAt + 4) } };
 }
 
 /** Decoded lines of one block: its line i is body[starts[i] .. starts[i+1]). */
@@ -298,4 +322,22 @@ export function decodeLineBlock(block: Buffer, expectedCrc: number, n: number): 
   starts[n] = at;
   if (o + at !== raw.length) throw new ChunkCorruptError('line block length mismatch');
   return { body: raw.subarray(o), starts };
+}
+
+/** Verifies and decodes a chunk's fields block holding `n` entries. */
+export function decodeFieldsBlock(block: Buffer, expectedCrc: number, n: number): FieldsColumn {
+  if (crc32(block) !== expectedCrc) throw new ChunkCorruptError('fields block checksum mismatch');
+  let raw: Buffer;
+  try {
+    raw = inflateRawSync(block);
+  } catch (e) {
+    throw new ChunkCorruptError(`fields block does not inflate: ${(e as Error).message}`);
+  }
+  try {
+    const dec = decodeFields(raw, 0, raw.length, n);
+    if (dec.end !== raw.length) throw new RangeError('trailing bytes');
+    return dec.fields;
+  } catch (e) {
+    throw new ChunkCorruptError(`fields block does not decode: ${(e as Error).message}`);
+  }
 }

@@ -37,7 +37,7 @@ export async function encodeSealed(
     for (const b of blocks) {
       for (const piece of chunkPieces(b, target)) {
         if (encoded.length > 0) await nextTurn();
-        encoded.push({ enc: encodeChunk(piece.ts, piece.lines, collector, arena), stream: st.id });
+        encoded.push({ enc: encodeChunk(piece.ts, piece.lines, collector, arena, piece.fields), stream: st.id });
       }
       flushed.set(st.id, Math.max(flushed.get(st.id) ?? -1, b.lastLsn));
     }

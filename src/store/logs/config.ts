@@ -31,6 +31,12 @@ export const LogStoreConfigSchema = Type.Object(
     max_label_value_length: Type.Integer({ minimum: 1, default: 2048, description: 'Streams with a longer label value are rejected.' }),
     max_streams_per_tenant: Type.Integer({ minimum: 1, default: 10_000, description: 'Active streams (with entries not yet in chunks) per tenant; entries for more are rejected, as in Loki.' }),
     max_line_size: Size('Lines longer than this (UTF-8 bytes) are rejected, as Loki does by default; 0 = unlimited.', 262_144),
+    max_structured_metadata_size: Type.Optional(
+      Size('Entries whose structured metadata (keys + values, UTF-8 bytes) is larger than this are rejected, as in Loki; 0 = unlimited.', 65_536),
+    ),
+    max_structured_metadata_entries_count: Type.Optional(
+      Type.Integer({ minimum: 0, default: 128, description: 'Entries with more structured metadata pairs than this are rejected, as in Loki; 0 = unlimited.' }),
+    ),
     reject_old_samples_max_age: Duration('Entries older than this (relative to now) are rejected. "0s" accepts any age.', '168h'),
     creation_grace_period: Duration('Entries more than this far in the future are rejected.', '10m'),
   },
@@ -51,6 +57,10 @@ export interface ResolvedLogStoreConfig {
   maxLabelValueLength: number;
   maxStreamsPerTenant: number;
   maxLineSize: number;
+  /** Bytes of one entry's structured metadata; 0 = unlimited. */
+  maxStructuredMetadataSize: number;
+  /** Pairs of one entry's structured metadata; 0 = unlimited. */
+  maxStructuredMetadataEntries: number;
   rejectOldSamplesMaxAge: Micros;
   creationGracePeriod: Micros;
 }
@@ -78,6 +88,8 @@ const DEFAULTS: LogStoreConfig = {
   max_label_value_length: 2048,
   max_streams_per_tenant: 10_000,
   max_line_size: 262_144,
+  max_structured_metadata_size: 65_536,
+  max_structured_metadata_entries_count: 128,
   reject_old_samples_max_age: '168h',
   creation_grace_period: '10m',
 };
@@ -122,6 +134,8 @@ export function resolveLogStoreConfig(c: LogStoreConfig): ResolvedLogStoreConfig
     maxLabelValueLength: c.max_label_value_length ?? DEFAULTS.max_label_value_length,
     maxStreamsPerTenant: c.max_streams_per_tenant ?? DEFAULTS.max_streams_per_tenant,
     maxLineSize: size('max_line_size'),
+    maxStructuredMetadataSize: size('max_structured_metadata_size'),
+    maxStructuredMetadataEntries: c.max_structured_metadata_entries_count ?? DEFAULTS.max_structured_metadata_entries_count ?? 128,
     rejectOldSamplesMaxAge: dur('reject_old_samples_max_age'),
     creationGracePeriod: dur('creation_grace_period'),
   };

@@ -6,6 +6,7 @@
 import type { Labels } from '../../core/labels.js';
 import type { Micros } from '../../core/time.js';
 import type { ChunkLines } from './chunk-codec.js';
+import { anyFields, fieldsBytes, type FieldsColumn } from './fields-codec.js';
 import type { PagePool } from './page-pool.js';
 import type { WalLineBytes } from './wal-codec.js';
 
@@ -20,7 +21,12 @@ export interface HeadBlock {
   pages: Buffer[];
   used: number[];
   lens: Uint32Array;
-  /** UTF-8 bytes of the lines. */
+  /**
+   * Structured metadata per entry, aligned with ts; created on the first entry that has any (so
+   * field-less streams keep no per-entry objects), entries before it undefined.
+   */
+  fields: FieldsColumn | undefined;
+  /** UTF-8 bytes of the lines plus those of the fields' keys and values (what cutting and backpressure weigh). */
   bytes: number;
   minTs: Micros;
   maxTs: Micros;
@@ -47,15 +53,33 @@ export interface StreamState {
 }
 
 export function newBlock(lsn: number, now: Micros): HeadBlock {
-  return { ts: [], pages: [], used: [], lens: new Uint32Array(64), bytes: 0, minTs: Infinity, maxTs: -Infinity, inOrder: true, firstLsn: lsn, lastLsn: lsn, createdAt: now, lastAppend: now };
+  return { ts: [], pages: [], used: [], lens: new Uint32Array(64), fields: undefined, bytes: 0, minTs: Infinity, maxTs: -Infinity, inOrder: true, firstLsn: lsn, lastLsn: lsn, createdAt: now, lastAppend: now };
 }
 
 /**
  * Appends entries to a block (its arrays only grow, so a query can snapshot by length), copying
  * their bytes into the block's pages (taken from `pool`): `bytes` may be reused after this returns.
  */
-export function appendToBlock(b: HeadBlock, ts: ReadonlyArray<Micros>, bytes: WalLineBytes, lsn: number, now: Micros, pool: PagePool): void {
+export function appendToBlock(
+  b: HeadBlock,
+  ts: ReadonlyArray<Micros>,
+  bytes: WalLineBytes,
+  lsn: number,
+  now: Micros,
+  pool: PagePool,
+  fields?: ReadonlyArray<Record<string, string> | undefined>,
+): void {
   const n = ts.length;
+  if (b.fields || anyFields(fields)) {
+    const k = b.ts.length;
+    const col = (b.fields ??= new Array<Record<string, string> | undefined>(k).fill(undefined));
+    for (let i = 0; i < n; i++) {
+      const f = fields?.[i];
+      col.push(f);
+      // Counted so a stream of short lines with large metadata is still cut at the target size.
+      if (f) b.bytes += fieldsBytes(f);
+    }
+  }
   copyLines(b, bytes, pool);
   let max = b.maxTs;
   let min = b.minTs;
@@ -145,33 +169,37 @@ function decodeLines(b: HeadBlock, n: number, withLines: boolean): string[] {
  * lines decoded from the block's bytes (or '' when the caller reads timestamps only). Copies, so
  * later appends to the block do not disturb the caller.
  */
-export function sortedView(b: HeadBlock, n = b.ts.length, withLines = true): { ts: Micros[]; lines: string[] } {
+export function sortedView(b: HeadBlock, n = b.ts.length, withLines = true): { ts: Micros[]; lines: string[]; fields?: FieldsColumn } {
   const all = decodeLines(b, n, withLines);
-  if (b.inOrder) return { ts: b.ts.slice(0, n), lines: all };
+  const allFields = withLines && b.fields && anyFields(b.fields, 0, n) ? b.fields : undefined;
+  if (b.inOrder) return allFields ? { ts: b.ts.slice(0, n), lines: all, fields: allFields.slice(0, n) } : { ts: b.ts.slice(0, n), lines: all };
   const idx = new Uint32Array(n);
   for (let i = 0; i < n; i++) idx[i] = i;
   const src = b.ts;
   idx.sort((x, y) => (src[x] as number) - (src[y] as number) || x - y);
   const ts = new Array<number>(n);
   const lines = new Array<string>(n);
+  const fields = allFields ? new Array<Record<string, string> | undefined>(n) : undefined;
   for (let i = 0; i < n; i++) {
     const j = idx[i] as number;
     ts[i] = src[j] as number;
     lines[i] = all[j] as string;
+    if (fields) fields[i] = (allFields as FieldsColumn)[j];
   }
-  return { ts, lines };
+  return fields ? { ts, lines, fields } : { ts, lines };
 }
 
 /**
  * A sealed block's entries sorted by ts, with their lines as bytes, cut into pieces of about
  * `target` bytes (one chunk each). In-order blocks (the usual case) only concatenate their parts.
  */
-export function chunkPieces(b: HeadBlock, target: number): Array<{ ts: Float64Array; lines: ChunkLines }> {
+export function chunkPieces(b: HeadBlock, target: number): Array<{ ts: Float64Array; lines: ChunkLines; fields?: FieldsColumn }> {
   const n = b.ts.length;
   const lens = b.lens.subarray(0, n);
   let parts = blockBody(b);
   let ts = Float64Array.from(b.ts);
   let sortedLens = lens;
+  let fields = b.fields && anyFields(b.fields, 0, n) ? b.fields : undefined;
   if (!b.inOrder) {
     const body = Buffer.concat(parts);
     const starts = new Float64Array(n);
@@ -183,10 +211,13 @@ export function chunkPieces(b: HeadBlock, target: number): Array<{ ts: Float64Ar
     const out = Buffer.allocUnsafe(body.length);
     sortedLens = new Uint32Array(n);
     ts = new Float64Array(n);
+    const unsortedFields = fields;
+    if (unsortedFields) fields = new Array<Record<string, string> | undefined>(n);
     let at = 0;
     for (let i = 0; i < n; i++) {
       const j = idx[i] as number;
       const len = lens[j] as number;
+      if (fields) fields[i] = (unsortedFields as FieldsColumn)[j];
       body.copy(out, at, starts[j] as number, (starts[j] as number) + len);
       at += len;
       sortedLens[i] = len;
@@ -195,7 +226,7 @@ export function chunkPieces(b: HeadBlock, target: number): Array<{ ts: Float64Ar
     parts = [out];
   }
   // Walk the parts, slicing (not copying) each piece's bytes out of them.
-  const pieces: Array<{ ts: Float64Array; lines: ChunkLines }> = [];
+  const pieces: Array<{ ts: Float64Array; lines: ChunkLines; fields?: FieldsColumn }> = [];
   let from = 0;
   let pi = 0;
   let po = 0;
@@ -216,7 +247,9 @@ export function chunkPieces(b: HeadBlock, target: number): Array<{ ts: Float64Ar
         po = 0;
       }
     }
-    pieces.push({ ts: ts.subarray(from, to), lines: { lens: sortedLens.subarray(from, to), body } });
+    const piece: { ts: Float64Array; lines: ChunkLines; fields?: FieldsColumn } = { ts: ts.subarray(from, to), lines: { lens: sortedLens.subarray(from, to), body } };
+    if (fields && anyFields(fields, from, to)) piece.fields = fields.slice(from, to);
+    pieces.push(piece);
     from = to;
   }
   return pieces;

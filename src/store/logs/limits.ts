@@ -1,13 +1,15 @@
 /**
  * Ingest limits, checked before anything is written: per stream (label count, name and value
- * lengths, label syntax) and per entry (age, future, line size). Lines over `max_line_size` are
- * rejected, as Loki does by default: truncating would store a line nobody sent.
+ * lengths, label syntax) and per entry (age, future, line size, structured metadata size, pair
+ * count and shape). Lines over `max_line_size` are rejected, as Loki does by default: truncating
+ * would store a line nobody sent; so are entries over Loki's structured metadata limits.
  */
 import type { StreamBatch } from '../../core/events.js';
 import { formatLabels, isValidLabelName } from '../../core/labels.js';
 import { formatDuration, microsToRfc3339, type Micros } from '../../core/time.js';
 import type { AppendRejection } from '../interfaces.js';
 import type { ResolvedLogStoreConfig } from './config.js';
+import { fieldsBytes, type FieldsColumn } from './fields-codec.js';
 
 /** Rejection reasons, the `reason` label of vigil_store_rejected_entries_total. */
 export type RejectReason =
@@ -19,12 +21,16 @@ export type RejectReason =
   | 'bad_entry'
   | 'too_old'
   | 'too_far_in_future'
-  | 'line_too_long';
+  | 'line_too_long'
+  | 'structured_metadata_too_large'
+  | 'structured_metadata_too_many';
 
 export interface CheckedStream {
   /** Entries that passed, or undefined when the whole stream was refused. */
   ts: Micros[];
   lines: string[];
+  /** Structured metadata of the entries that passed (empty objects dropped); absent when none has any. */
+  fields?: FieldsColumn;
   rejections: Array<AppendRejection & { why: RejectReason }>;
 }
 
@@ -44,7 +50,28 @@ function streamProblem(s: StreamBatch, cfg: ResolvedLogStoreConfig): { why: Reje
   }
   if (!Array.isArray(s.ts) || !Array.isArray(s.lines) || s.ts.length !== s.lines.length)
     return { why: 'bad_entry', code: 'BAD_REQUEST', text: 'ts and lines differ in length' };
+  if (s.fields !== undefined && s.fields !== null && !Array.isArray(s.fields))
+    return { why: 'bad_entry', code: 'BAD_REQUEST', text: 'fields is not an array' };
   return undefined;
+}
+
+/** Why one entry's fields are refused, or (when they are fine) how many pairs they have. */
+function fieldsProblem(f: unknown, cfg: ResolvedLogStoreConfig): { why: RejectReason; detail: string } | number {
+  if (typeof f !== 'object' || f === null || Array.isArray(f)) return { why: 'bad_entry', detail: 'structured metadata is not an object of strings' };
+  let pairs = 0;
+  for (const k in f) {
+    const v = (f as Record<string, unknown>)[k];
+    if (typeof v !== 'string') return { why: 'bad_entry', detail: `structured metadata ${JSON.stringify(k)} is not a string` };
+    pairs++;
+  }
+  if (cfg.maxStructuredMetadataEntries > 0 && pairs > cfg.maxStructuredMetadataEntries)
+    return { why: 'structured_metadata_too_many', detail: `${pairs} structured metadata pairs, the limit is ${cfg.maxStructuredMetadataEntries}` };
+  if (cfg.maxStructuredMetadataSize > 0) {
+    const bytes = fieldsBytes(f as Record<string, string>);
+    if (bytes > cfg.maxStructuredMetadataSize)
+      return { why: 'structured_metadata_too_large', detail: `structured metadata of ${bytes} bytes, the limit is ${cfg.maxStructuredMetadataSize}` };
+  }
+  return pairs;
 }
 
 /** Display form of labels that may be malformed (never throws). */
@@ -77,12 +104,29 @@ export function checkStream(s: StreamBatch, index: number, cfg: ResolvedLogStore
   let bad: Map<RejectReason, { count: number; first: number; detail: string }> | undefined;
   let okTs: Micros[] | undefined;
   let okLines: string[] | undefined;
+  // Only batches that carry fields pay for them: a normalized column of the accepted entries.
+  const inFields = Array.isArray(s.fields) ? (s.fields as unknown[]) : undefined;
+  let okFields: FieldsColumn | undefined;
+  let anyField = false;
   for (let i = 0; i < n; i++) {
     const t = s.ts[i] as number;
     const line = s.lines[i] as string;
     let why: RejectReason | undefined;
     let detail = '';
-    if (typeof line !== 'string' || !Number.isSafeInteger(t) || t < 0) {
+    let f: Record<string, string> | undefined;
+    if (inFields) {
+      const raw = inFields[i];
+      if (raw !== undefined && raw !== null) {
+        const p = fieldsProblem(raw, cfg);
+        if (typeof p !== 'number') {
+          why = p.why;
+          detail = p.detail;
+        } else if (p > 0) f = raw as Record<string, string>;
+      }
+    }
+    if (why !== undefined) {
+      // fields refused (checked first: the other checks only refine an already refused entry)
+    } else if (typeof line !== 'string' || !Number.isSafeInteger(t) || t < 0) {
       why = 'bad_entry';
       detail = typeof line !== 'string' ? 'line is not a string' : `timestamp ${String(t)} is not a non-negative integer of microseconds`;
     } else if (t < minTs) {
@@ -99,6 +143,10 @@ export function checkStream(s: StreamBatch, index: number, cfg: ResolvedLogStore
       if (okTs) {
         okTs.push(t);
         (okLines as string[]).push(line);
+      }
+      if (inFields) {
+        (okFields ??= []).push(f);
+        if (f) anyField = true;
       }
       continue;
     }
@@ -124,5 +172,7 @@ export function checkStream(s: StreamBatch, index: number, cfg: ResolvedLogStore
       });
     }
   }
-  return { ts: okTs ?? s.ts, lines: okLines ?? s.lines, rejections };
+  const out: CheckedStream = { ts: okTs ?? s.ts, lines: okLines ?? s.lines, rejections };
+  if (anyField && okFields) out.fields = okFields;
+  return out;
 }

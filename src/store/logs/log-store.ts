@@ -20,8 +20,10 @@ import { QueryChunkLoader } from './chunk-loader.js';
 import { resolveLogStoreConfig, type LogStoreConfig, type ResolvedLogStoreConfig } from './config.js';
 import { appendToBlock, newBlock, releaseBlock, type HeadBlock, type StreamState } from './head.js';
 import { PagePool } from './page-pool.js';
+import type { FieldsColumn } from './fields-codec.js';
 import { ByteArena } from './byte-arena.js';
 import { admitBatch } from './admit.js';
+import { dropDuplicates } from './dedup.js';
 import { compileLineFilters } from './line-filter.js';
 import { applyRetention, compactChunks, type CompactionResult, type MaintenanceContext, type RetentionResult } from './maintenance.js';
 import { createStoreMetrics, type StoreMetrics } from './metrics.js';
@@ -139,7 +141,7 @@ export class LogStore implements LogAppender, LogQuerier, Service<LogStoreConfig
         for (const ws of b.streams) {
           const st = s.stateFor(b.tenant, ws.labels, formatLabels(ws.labels), ws.labelsJson);
           if (lsn <= st.flushedLsn) continue;
-          s.applyToHead(st, ws.ts, ws.bytes, lsn); // copied into the head's pages: the file buffer is not kept
+          s.applyToHead(st, ws.ts, ws.bytes, lsn, ws.fields); // copied into the head's pages: the file buffer is not kept
           replayed += ws.ts.length;
         }
       },
@@ -160,10 +162,10 @@ export class LogStore implements LogAppender, LogQuerier, Service<LogStoreConfig
     return st;
   }
 
-  private applyToHead(st: StreamState, ts: Micros[], bytes: WalLineBytes, lsn: number): void {
+  private applyToHead(st: StreamState, ts: Micros[], bytes: WalLineBytes, lsn: number, fields: FieldsColumn | undefined): void {
     const now = this.now();
     st.head ??= newBlock(lsn, now);
-    appendToBlock(st.head, ts, bytes, lsn, now, this.pages);
+    appendToBlock(st.head, ts, bytes, lsn, now, this.pages, fields);
     if (st.head.bytes >= this.cfg.chunkTargetSize) this.seal(st);
   }
 
@@ -199,17 +201,28 @@ export class LogStore implements LogAppender, LogQuerier, Service<LogStoreConfig
       metrics: this.metrics,
       createStream: (labels, key) => this.stateFor(tenant, labels, key, JSON.stringify(labels)),
     });
-    if (writes.length === 0) return { accepted: 0, rejected };
+    // Entries already in their head (a retried push) are already durable: ignored, yet accepted.
+    let duplicates = 0;
+    for (let i = writes.length - 1; i >= 0; i--) {
+      const w = writes[i] as (typeof writes)[number];
+      const d = dropDuplicates(w.st.head, w.ws);
+      if (d.dropped === 0) continue;
+      duplicates += d.dropped;
+      if (d.ws.ts.length === 0) writes.splice(i, 1);
+      else w.ws = d.ws;
+    }
+    if (duplicates > 0) this.metrics.duplicateEntries.inc({ tenant }, duplicates);
+    if (writes.length === 0) return { accepted: duplicates, rejected };
     const { payload, bytes } = encodeWalBatch(tenant, writes.map((w) => w.ws));
-    let accepted = 0;
+    let accepted = duplicates;
     await this.wal.append(payload, (lsn) => {
       for (let i = 0; i < writes.length; i++) {
         const w = writes[i] as (typeof writes)[number];
-        this.applyToHead(w.st, w.ws.ts, bytes[i] as WalLineBytes, lsn); // copies the bytes
+        this.applyToHead(w.st, w.ws.ts, bytes[i] as WalLineBytes, lsn, w.ws.fields); // copies the bytes
         accepted += w.ws.ts.length;
       }
     });
-    this.metrics.appendedEntries.inc({ tenant }, accepted);
+    this.metrics.appendedEntries.inc({ tenant }, accepted - duplicates);
     this.metrics.appendedBytes.inc(bytes.reduce((n, b) => n + b.body.length, 0));
     return { accepted, rejected };
   }

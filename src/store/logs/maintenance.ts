@@ -12,7 +12,7 @@ import { commitChunks, type EncodedForStream } from './chunk-writer.js';
 import { encodeChunk, linesToBytes } from './chunk-codec.js';
 import type { ResolvedLogStoreConfig } from './config.js';
 import { ChunkCorruptError } from './chunk-codec.js';
-import { scanChunk, type ChunkRef } from './scan.js';
+import { scanChunk, type ChunkRef, type ScanResult } from './scan.js';
 import { segmentPath } from './segment-file.js';
 
 export interface MaintenanceContext {
@@ -119,7 +119,7 @@ export async function compactChunks(ctx: MaintenanceContext): Promise<Compaction
       if (cur.length > 0) groups.push(cur);
       for (const g of groups) {
         if (g.length < 2) continue;
-        const parts: Array<{ ts: number[]; lines: string[] }> = [];
+        const parts: ScanResult[] = [];
         const ok: ChunkMeta[] = [];
         for (const m of g) {
           try {
@@ -136,7 +136,8 @@ export async function compactChunks(ctx: MaintenanceContext): Promise<Compaction
         idx.sort((a, b) => ((parts[a[0]]?.ts[a[1]] as number) - (parts[b[0]]?.ts[b[1]] as number)) || a[0] - b[0] || a[1] - b[1]);
         const ts = idx.map(([pi, i]) => parts[pi]?.ts[i] as number);
         const lines = idx.map(([pi, i]) => parts[pi]?.lines[i] as string);
-        newChunks.push({ enc: encodeChunk(ts, linesToBytes(lines), ctx.collector), stream });
+        const fields = parts.some((p) => p.fields) ? idx.map(([pi, i]) => parts[pi]?.fields?.[i]) : undefined;
+        newChunks.push({ enc: encodeChunk(ts, linesToBytes(lines), ctx.collector, undefined, fields), stream });
         for (const m of ok) replaced.push(m.id);
         chunksBefore += ok.length;
         chunksAfter += 1;

@@ -5,6 +5,7 @@ export interface StoreMetrics {
   appendedEntries: Counter<'tenant'>;
   appendedBytes: Counter;
   rejectedEntries: Counter<'reason'>;
+  duplicateEntries: Counter<'tenant'>;
   chunks: Gauge;
   chunkBytes: Gauge;
   walBytes: Gauge;
@@ -22,6 +23,12 @@ export function createStoreMetrics(registry: Registry = new Registry()): StoreMe
     appendedEntries: new Counter({ name: 'vigil_store_appended_entries_total', help: 'Log entries durably appended.', labelNames: ['tenant'], registers }),
     appendedBytes: new Counter({ name: 'vigil_store_appended_bytes_total', help: 'UTF-8 bytes of log lines durably appended.', registers }),
     rejectedEntries: new Counter({ name: 'vigil_store_rejected_entries_total', help: 'Log entries refused at append, by reason.', labelNames: ['reason'], registers }),
+    duplicateEntries: new Counter({
+      name: 'vigil_store_duplicate_entries_total',
+      help: 'Log entries ignored at append because their stream\'s head already held one with the same timestamp, line and structured metadata (retried pushes).',
+      labelNames: ['tenant'],
+      registers,
+    }),
     chunks: new Gauge({ name: 'vigil_store_chunks', help: 'Chunks in the catalog.', registers }),
     chunkBytes: new Gauge({ name: 'vigil_store_chunk_bytes', help: 'Compressed bytes of the chunks in the catalog.', registers }),
     walBytes: new Gauge({ name: 'vigil_store_wal_bytes', help: 'Bytes of write-ahead log segments on disk.', registers }),

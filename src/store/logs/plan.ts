@@ -42,7 +42,9 @@ export function planSelect(
       const n = b.ts.length;
       if (n === 0 || b.minTs >= q.end || b.maxTs < q.start) continue;
       const v = sortedView(b, n, !(q.skipLines === true && compiled.empty));
-      sources.push({ kind: 'mem', minTs: v.ts[0] as number, maxTs: v.ts[n - 1] as number, ts: v.ts, lines: v.lines });
+      const mem: Source = { kind: 'mem', minTs: v.ts[0] as number, maxTs: v.ts[n - 1] as number, ts: v.ts, lines: v.lines };
+      if (v.fields) mem.fields = v.fields;
+      sources.push(mem);
     }
     if (sources.length === 0) continue;
     sources.sort((a, b) => a.minTs - b.minTs);

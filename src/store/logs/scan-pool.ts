@@ -96,7 +96,7 @@ export class ScanPool {
         if (job && job.task.id === r.id) {
           if (r.ok) {
             this.scannedInWorkers++;
-            job.resolve({ ts: Array.from(r.ts), lines: r.lines });
+            job.resolve(r.fields ? { ts: Array.from(r.ts), lines: r.lines, fields: r.fields } : { ts: Array.from(r.ts), lines: r.lines });
           }
           else job.reject(toError(r));
         }

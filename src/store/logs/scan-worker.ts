@@ -13,7 +13,7 @@ export interface ScanTask {
 }
 
 export type ScanReply =
-  | { id: number; ok: true; ts: Float64Array; lines: string[] }
+  | { id: number; ok: true; ts: Float64Array; lines: string[]; fields?: Array<Record<string, string> | undefined> | undefined }
   | { id: number; ok: false; name: string; message: string; code?: string | undefined };
 
 let lastFilters = '';
@@ -28,7 +28,7 @@ parentPort?.on('message', (task: ScanTask) => {
       lastFilters = key;
     }
     const r = scanChunk(task.ref, task.spec, compiled);
-    reply = { id: task.id, ok: true, ts: Float64Array.from(r.ts), lines: r.lines };
+    reply = { id: task.id, ok: true, ts: Float64Array.from(r.ts), lines: r.lines, fields: r.fields };
     parentPort?.postMessage(reply, [reply.ts.buffer as ArrayBuffer]);
     return;
   } catch (e) {

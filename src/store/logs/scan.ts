@@ -7,7 +7,8 @@
 import { closeSync, openSync, readSync } from 'node:fs';
 import type { Micros } from '../../core/time.js';
 import type { LineFilter } from '../interfaces.js';
-import { decodeLineBlock, decodeTsPart, type DecodedLines, type LineBlockRef } from './chunk-codec.js';
+import { decodeFieldsBlock, decodeLineBlock, decodeTsPart, type DecodedLines, type LineBlockRef } from './chunk-codec.js';
+import { anyFields, type FieldsColumn } from './fields-codec.js';
 import { compileLineFilters, type CompiledFilters } from './line-filter.js';
 
 /** Where a chunk is and how to verify it (structured-clone friendly, for workers). */
@@ -32,6 +33,8 @@ export interface ScanSpec {
 export interface ScanResult {
   ts: number[];
   lines: string[];
+  /** Structured metadata aligned with ts; absent when no entry of the result has any. */
+  fields?: FieldsColumn;
 }
 
 function readFd(fd: number, offset: number, length: number): Buffer {
@@ -57,8 +60,18 @@ function lowerBound(ts: Float64Array, v: number): number {
 }
 
 /** Entries [lo, hi) of one decoded line block (block entries start at `first`) that pass the filters. */
-function filterBlock(lines: DecodedLines, first: number, allTs: Float64Array, lo: number, hi: number, compiled: CompiledFilters, out: ScanResult): void {
+function filterBlock(
+  lines: DecodedLines,
+  first: number,
+  allTs: Float64Array,
+  lo: number,
+  hi: number,
+  compiled: CompiledFilters,
+  out: ScanResult,
+  allFields: FieldsColumn | undefined,
+): void {
   const { body, starts } = lines;
+  const outFields = out.fields;
   const lineAt = (i: number) => body.toString('utf8', starts[i - first] as number, starts[i - first + 1] as number);
   const needle = compiled.required[0];
   if (needle) {
@@ -74,6 +87,7 @@ function filterBlock(lines: DecodedLines, first: number, allTs: Float64Array, lo
         if (compiled.test(s)) {
           out.ts.push(allTs[line] as number);
           out.lines.push(s);
+          if (outFields) outFields.push((allFields as FieldsColumn)[line]);
         }
         p = body.indexOf(needle, end);
       } else p = body.indexOf(needle, p + 1);
@@ -85,6 +99,7 @@ function filterBlock(lines: DecodedLines, first: number, allTs: Float64Array, lo
     if (compiled.empty || compiled.test(s)) {
       out.ts.push(allTs[i] as number);
       out.lines.push(s);
+      if (outFields) outFields.push((allFields as FieldsColumn)[i]);
     }
   }
 }
@@ -103,7 +118,7 @@ export function* scanChunkBlocks(
 ): Generator<ScanResult> {
   const fd = openSync(ref.path, 'r');
   try {
-    const { ts: allTs, blocks } = decodeTsPart(readFd(fd, ref.offset, ref.tsLength), ref.crcTs);
+    const { ts: allTs, blocks, fieldsBlock } = decodeTsPart(readFd(fd, ref.offset, ref.tsLength), ref.crcTs);
     const lo = lowerBound(allTs, spec.start);
     const hi = lowerBound(allTs, spec.end);
     if (hi <= lo) return;
@@ -111,6 +126,13 @@ export function* scanChunkBlocks(
       const ts = Array.from(allTs.subarray(lo, hi));
       yield { ts, lines: new Array<string>(ts.length).fill('') };
       return;
+    }
+    // Read only when lines are: timestamp-only scans returned above without touching it.
+    let allFields: FieldsColumn | undefined;
+    if (fieldsBlock) {
+      const raw = readFd(fd, ref.offset + ref.tsLength + fieldsBlock.offset, fieldsBlock.length);
+      allFields = decodeFieldsBlock(raw, fieldsBlock.crc, allTs.length);
+      if (!anyFields(allFields, lo, hi)) allFields = undefined;
     }
     const order = blocks.map((_, i) => i);
     if (direction === 'backward') order.reverse();
@@ -121,8 +143,9 @@ export function* scanChunkBlocks(
       const to = Math.min(hi, next);
       if (from >= to) continue;
       const lines = decodeLineBlock(readFd(fd, ref.offset + ref.tsLength + blk.offset, blk.length), blk.crc, next - blk.first);
-      const out: ScanResult = { ts: [], lines: [] };
-      filterBlock(lines, blk.first, allTs, from, to, compiled, out);
+      const out: ScanResult = allFields ? { ts: [], lines: [], fields: [] } : { ts: [], lines: [] };
+      filterBlock(lines, blk.first, allTs, from, to, compiled, out, allFields);
+      if (out.fields && !anyFields(out.fields)) delete out.fields;
       if (out.ts.length > 0) yield out;
     }
   } finally {
@@ -134,9 +157,11 @@ export function* scanChunkBlocks(
 export function scanChunk(ref: ChunkRef, spec: ScanSpec, compiled: CompiledFilters = compileLineFilters(spec.filters)): ScanResult {
   const out: ScanResult = { ts: [], lines: [] };
   for (const part of scanChunkBlocks(ref, spec, compiled)) {
+    if (part.fields && !out.fields) out.fields = new Array<Record<string, string> | undefined>(out.ts.length).fill(undefined);
     for (let i = 0; i < part.ts.length; i++) {
       out.ts.push(part.ts[i] as number);
       out.lines.push(part.lines[i] as string);
+      if (out.fields) out.fields.push(part.fields?.[i]);
     }
   }
   return out;

@@ -8,6 +8,7 @@ import type { Labels } from '../../core/labels.js';
 import type { Micros } from '../../core/time.js';
 import type { SelectedEntries } from '../interfaces.js';
 import type { ChunkMeta } from './catalog.js';
+import { anyFields, type FieldsColumn } from './fields-codec.js';
 import type { CompiledFilters } from './line-filter.js';
 import type { ChunkRef, ScanResult, ScanSpec } from './scan.js';
 
@@ -18,6 +19,8 @@ export interface MemSource {
   /** Sorted ascending snapshot. */
   ts: Micros[];
   lines: string[];
+  /** Aligned with ts; absent when no entry has fields (or lines are skipped). */
+  fields?: FieldsColumn;
 }
 
 export interface ChunkSource {
@@ -61,19 +64,24 @@ function lowerBound(a: ReadonlyArray<number>, v: number): number {
 export function scanMem(src: MemSource, spec: ScanSpec, compiled: CompiledFilters): ScanResult {
   const lo = lowerBound(src.ts, spec.start);
   const hi = lowerBound(src.ts, spec.end);
+  const srcFields = src.fields && !spec.skipLines && anyFields(src.fields, lo, hi) ? src.fields : undefined;
   if (compiled.empty) {
-    return { ts: src.ts.slice(lo, hi), lines: spec.skipLines ? new Array<string>(Math.max(0, hi - lo)).fill('') : src.lines.slice(lo, hi) };
+    const r: ScanResult = { ts: src.ts.slice(lo, hi), lines: spec.skipLines ? new Array<string>(Math.max(0, hi - lo)).fill('') : src.lines.slice(lo, hi) };
+    if (srcFields) r.fields = srcFields.slice(lo, hi);
+    return r;
   }
   const ts: number[] = [];
   const lines: string[] = [];
+  const fields: FieldsColumn | undefined = srcFields ? [] : undefined;
   for (let i = lo; i < hi; i++) {
     const l = src.lines[i] as string;
     if (compiled.test(l)) {
       ts.push(src.ts[i] as number);
       lines.push(l);
+      if (fields) fields.push((srcFields as FieldsColumn)[i]);
     }
   }
-  return { ts, lines };
+  return fields && anyFields(fields) ? { ts, lines, fields } : { ts, lines };
 }
 
 /** Groups sources (sorted by minTs) into runs whose time ranges overlap. */
@@ -106,13 +114,15 @@ function mergeSorted(parts: ScanResult[]): ScanResult {
   idx.sort((a, b) => ((nonEmpty[a[0]] as ScanResult).ts[a[1]] as number) - ((nonEmpty[b[0]] as ScanResult).ts[b[1]] as number) || a[0] - b[0] || a[1] - b[1]);
   const ts = new Array<number>(total);
   const lines = new Array<string>(total);
+  const fields = nonEmpty.some((p) => p.fields) ? new Array<Record<string, string> | undefined>(total) : undefined;
   for (let i = 0; i < total; i++) {
     const [pi, j] = idx[i] as [number, number];
     const p = nonEmpty[pi] as ScanResult;
     ts[i] = p.ts[j] as number;
     lines[i] = p.lines[j] as string;
+    if (fields) fields[i] = p.fields?.[j];
   }
-  return { ts, lines };
+  return fields ? { ts, lines, fields } : { ts, lines };
 }
 
 function checkAbort(signal: AbortSignal | undefined): void {
@@ -144,6 +154,7 @@ export async function* streamBatches(
         if (direction === 'backward') {
           part.ts.reverse();
           part.lines.reverse();
+          part.fields?.reverse();
         }
         yield part;
       }
@@ -159,6 +170,7 @@ export async function* streamBatches(
     if (direction === 'backward') {
       merged.ts.reverse();
       merged.lines.reverse();
+      merged.fields?.reverse();
     }
     yield merged;
   }
@@ -174,7 +186,11 @@ export async function* byStream(
   signal?: AbortSignal,
 ): AsyncGenerator<SelectedEntries> {
   for (const p of plans) {
-    for await (const b of streamBatches(p, direction, spec, compiled, loader, signal)) yield { labels: p.labels, key: p.key, ts: b.ts, lines: b.lines };
+    for await (const b of streamBatches(p, direction, spec, compiled, loader, signal)) {
+      const out: SelectedEntries = { labels: p.labels, key: p.key, ts: b.ts, lines: b.lines };
+      if (b.fields) out.fields = b.fields;
+      yield out;
+    }
   }
 }
 
@@ -253,12 +269,15 @@ export async function* byTime(
         while (end < n && before(c.batch.ts[end] as number, c.plan.key, ot, other.plan.key)) end++;
       }
       const whole = c.pos === 0 && end === n;
-      yield {
+      const out: SelectedEntries = {
         labels: c.plan.labels,
         key: c.plan.key,
         ts: whole ? c.batch.ts : c.batch.ts.slice(c.pos, end),
         lines: whole ? c.batch.lines : c.batch.lines.slice(c.pos, end),
       };
+      const f = c.batch.fields;
+      if (f && (whole || anyFields(f, c.pos, end))) out.fields = whole ? f : f.slice(c.pos, end);
+      yield out;
       c.pos = end;
       if (c.pos >= n) {
         const nx = await c.it.next();

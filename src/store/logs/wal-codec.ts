@@ -4,11 +4,16 @@
  *
  * Payload: u8 version, u16 tenant length + tenant, u32 stream count, then per stream: u32 labels
  * JSON length + JSON, u32 n, n × f64 ts, n × u32 line byte lengths, the line bytes.
+ * Version 2 (written only when some entry has structured metadata, so field-less batches keep the
+ * version 1 bytes and cost) adds per stream, after the line bytes: u8 flag (1 = has fields), and
+ * when set u32 byte length + the fields of its n entries (fields-codec.ts). Both versions replay.
  */
 import type { Labels } from '../../core/labels.js';
 import type { Micros } from '../../core/time.js';
+import { anyFields, decodeFields, encodeFields, type FieldsColumn } from './fields-codec.js';
 
 const VERSION = 1;
+const VERSION_FIELDS = 2;
 
 /**
  * Buffer's own UTF-8 writer (what `buf.write` calls after checking and defaulting its arguments;
@@ -27,6 +32,8 @@ export interface WalStream {
   labelsJson: string;
   ts: Micros[];
   lines: string[];
+  /** Structured metadata per entry, aligned with ts; absent (or all undefined) when none. */
+  fields?: FieldsColumn | undefined;
 }
 
 /** The UTF-8 bytes of one stream's lines inside a payload, and each line's length. */
@@ -56,6 +63,16 @@ export interface EncodedWalBatch {
  */
 export function encodeWalBatch(tenant: string, streams: ReadonlyArray<WalStream>): EncodedWalBatch {
   let size = 1 + 2 + Buffer.byteLength(tenant) + 4;
+  let withFields: Array<Buffer | undefined> | undefined;
+  for (let si = 0; si < streams.length; si++) {
+    const f = (streams[si] as WalStream).fields;
+    if (!anyFields(f)) continue;
+    withFields ??= new Array<Buffer | undefined>(streams.length).fill(undefined);
+    const blob = encodeFields(f as FieldsColumn, (streams[si] as WalStream).lines.length);
+    withFields[si] = blob;
+    size += 4 + blob.length;
+  }
+  if (withFields) size += streams.length;
   for (const s of streams) {
     const n = s.lines.length;
     let chars = 0;
@@ -64,7 +81,7 @@ export function encodeWalBatch(tenant: string, streams: ReadonlyArray<WalStream>
   }
   let buf: Buffer = Buffer.allocUnsafe(size);
   let o = 0;
-  buf.writeUInt8(VERSION, o++);
+  buf.writeUInt8(withFields ? VERSION_FIELDS : VERSION, o++);
   const tl = buf.write(tenant, o + 2);
   buf.writeUInt16LE(tl, o);
   o += 2 + tl;
@@ -99,6 +116,15 @@ export function encodeWalBatch(tenant: string, streams: ReadonlyArray<WalStream>
       o += w;
     }
     spans.push({ start, end: o, lens });
+    if (withFields) {
+      const blob = withFields[si];
+      if (o + 5 + (blob?.length ?? 0) > buf.length) buf = grow(buf, o, o + 5 + (blob?.length ?? 0) + 1024);
+      buf.writeUInt8(blob ? 1 : 0, o++);
+      if (blob) {
+        buf.writeUInt32LE(blob.length, o);
+        o += 4 + blob.copy(buf, o + 4);
+      }
+    }
   }
   const payload = o === buf.length ? buf : buf.subarray(0, o);
   return { payload, bytes: spans.map((sp) => ({ body: payload.subarray(sp.start, sp.end), lens: sp.lens })) };
@@ -115,7 +141,7 @@ function grow(buf: Buffer, used: number, size: number): Buffer {
 export function decodeWalBatch(buf: Buffer): WalBatch {
   let o = 0;
   const version = buf.readUInt8(o++);
-  if (version !== VERSION) throw new RangeError(`unknown WAL record version ${version}`);
+  if (version !== VERSION && version !== VERSION_FIELDS) throw new RangeError(`unknown WAL record version ${version}`);
   const tl = buf.readUInt16LE(o);
   o += 2;
   const tenant = buf.toString('utf8', o, o + tl);
@@ -145,7 +171,20 @@ export function decodeWalBatch(buf: Buffer): WalBatch {
       lo += len;
     }
     o = lo;
-    streams.push({ labels, labelsJson, ts, bytes: { body: buf.subarray(bodyStart, lo), lens } });
+    const ws: WalBatch['streams'][number] = { labels, labelsJson, ts, bytes: { body: buf.subarray(bodyStart, lo), lens } };
+    if (version === VERSION_FIELDS) {
+      const flag = buf.readUInt8(o++);
+      if (flag === 1) {
+        const fl = buf.readUInt32LE(o);
+        o += 4;
+        if (o + fl > buf.length) throw new RangeError('fields past the end of the record');
+        const dec = decodeFields(buf, o, o + fl, n);
+        if (dec.end !== o + fl) throw new RangeError('fields length mismatch');
+        ws.fields = dec.fields;
+        o += fl;
+      } else if (flag !== 0) throw new RangeError(`bad fields flag ${flag}`);
+    }
+    streams.push(ws);
   }
   return { tenant, streams };
 }
