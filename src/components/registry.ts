@@ -3,6 +3,10 @@
  * conformance test passing. Lookups go through this registry, never through `if (type === ...)`.
  */
 import storeSink from '../sinks/store/index.js';
+import consoleSink from '../sinks/console/index.js';
+import fileSink from '../sinks/file/index.js';
+import httpSink from '../sinks/http/index.js';
+import lokiSink from '../sinks/loki/index.js';
 import type { ComponentDefinition, ComponentKind } from './contract.js';
 import fileSource from '../sources/file/index.js';
 import syslogSource from '../sources/syslog/index.js';
@@ -24,6 +28,10 @@ const definitions: ComponentDefinition[] = [
   levelParser,
   // sinks
   storeSink as ComponentDefinition,
+  lokiSink as ComponentDefinition,
+  httpSink as ComponentDefinition,
+  fileSink as ComponentDefinition,
+  consoleSink as ComponentDefinition,
 ];
 
 const byKey = new Map<string, ComponentDefinition>();

@@ -2,7 +2,8 @@
  * The one outbound HTTP client (undici): timeouts, bearer auth, tenant header, and error texts that
  * never include the token. Every module that calls out over HTTP goes through here.
  */
-import { request } from 'undici';
+import { readFileSync } from 'node:fs';
+import { Agent, request, type Dispatcher } from 'undici';
 
 export interface HttpRequest {
   method?: 'GET' | 'POST' | 'PUT' | 'DELETE';
@@ -13,6 +14,49 @@ export interface HttpRequest {
   token?: string | undefined;
   tenant?: string | undefined;
   signal?: AbortSignal;
+  /** Basic auth; sent as `Authorization: Basic ...` (never included in error texts). */
+  basicAuth?: { username: string; password: string } | undefined;
+  /** A dispatcher from `tlsDispatcher` (custom CA, client certificate, skip-verify). */
+  dispatcher?: Dispatcher | undefined;
+}
+
+/** TLS options for outbound HTTPS; file paths are read once when the dispatcher is built. */
+export interface TlsOptions {
+  /** PEM file of the CA(s) to trust instead of the system's. */
+  caFile?: string | undefined;
+  /** PEM client certificate and key for mutual TLS (both or neither). */
+  certFile?: string | undefined;
+  keyFile?: string | undefined;
+  /** Accept any server certificate. Dangerous: callers must log a loud warning. */
+  insecureSkipVerify?: boolean | undefined;
+  /** SNI / certificate name to check instead of the URL's host. */
+  serverName?: string | undefined;
+}
+
+/**
+ * Builds a connection pool applying `tls`; sinks build one in `start` and close it in `stop`.
+ * Throws (with the file path) when a CA/cert/key file cannot be read or only one of cert/key is set.
+ */
+export function tlsDispatcher(tls: TlsOptions): Agent {
+  if ((tls.certFile === undefined) !== (tls.keyFile === undefined)) {
+    throw new HttpError('tls: cert_file and key_file must be set together');
+  }
+  const read = (what: string, path: string): Buffer => {
+    try {
+      return readFileSync(path);
+    } catch (e) {
+      throw new HttpError(`tls.${what} ${path}: ${(e as Error).message}`);
+    }
+  };
+  return new Agent({
+    connect: {
+      ...(tls.caFile !== undefined ? { ca: read('ca_file', tls.caFile) } : {}),
+      ...(tls.certFile !== undefined ? { cert: read('cert_file', tls.certFile) } : {}),
+      ...(tls.keyFile !== undefined ? { key: read('key_file', tls.keyFile) } : {}),
+      ...(tls.serverName !== undefined ? { servername: tls.serverName } : {}),
+      rejectUnauthorized: tls.insecureSkipVerify !== true,
+    },
+  });
 }
 
 export interface HttpResponse {
@@ -34,6 +78,7 @@ export class HttpError extends Error {
 export async function httpRequest(r: HttpRequest): Promise<HttpResponse> {
   const headers: Record<string, string> = { 'user-agent': 'vigil', ...r.headers };
   if (r.token) headers['authorization'] = `Bearer ${r.token}`;
+  if (r.basicAuth) headers['authorization'] = `Basic ${Buffer.from(`${r.basicAuth.username}:${r.basicAuth.password}`).toString('base64')}`;
   if (r.tenant) headers['x-scope-orgid'] = r.tenant;
   const timeout = r.timeoutMs ?? 30_000;
   try {
@@ -44,6 +89,7 @@ export async function httpRequest(r: HttpRequest): Promise<HttpResponse> {
       headersTimeout: timeout,
       bodyTimeout: timeout,
       ...(r.signal ? { signal: r.signal } : {}),
+      ...(r.dispatcher ? { dispatcher: r.dispatcher } : {}),
     });
     const body = Buffer.from(await res.body.arrayBuffer());
     return {

@@ -10,7 +10,7 @@ import type { ComponentContext, ComponentKind, Sink, Source, SourceContext, Tran
 import type { ComponentMetricFamilies } from '../components/metrics.js';
 import type { ResolvedComponent, VigilConfig } from '../config/load.js';
 import type { LogBatch } from '../core/events.js';
-import { batchBytes, batchSize } from '../core/events.js';
+import { batchSize } from '../core/events.js';
 import { errorMessage } from '../core/errors.js';
 import type { Service } from '../core/service.js';
 import { nowMicros } from '../core/time.js';
@@ -120,7 +120,7 @@ export class Topology implements Service {
           logger: t.ctx.logger,
           deadLetterDir: join(this.config.dataDir, 'dead-letter'),
           signal: this.abort.signal,
-        }).then(() => t.ctx.metrics.sent(batchSize(batch), batchBytes(batch))),
+        }), // each sink counts what it delivered itself
       ),
     );
   }

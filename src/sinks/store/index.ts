@@ -34,10 +34,11 @@ export default defineSink({
       async send(batch): Promise<SinkResult> {
         const n = batchSize(batch);
         if (n === 0) return { status: 'delivered' };
-        ctx.metrics.received(n, batchBytes(batch));
+        const bytes = batchBytes(batch);
+        ctx.metrics.received(n, bytes);
         try {
           const r = await store.append(tenant, batch);
-          ctx.metrics.sent(r.accepted, 0);
+          ctx.metrics.sent(r.accepted, r.accepted === n ? bytes : Math.round((bytes * r.accepted) / n));
           for (const rej of r.rejected) {
             ctx.metrics.discarded(rej.code === 'LIMIT_EXCEEDED' ? 'limit' : 'invalid', rej.count);
             ctx.logger.warn({ reason: rej.reason, entries: rej.count }, 'store refused entries');

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { appendFileSync, readFileSync, copyFileSync, mkdirSync, renameSync, truncateSync, unlinkSync, writeFileSync } from 'node:fs';
+import { appendFileSync, existsSync, readFileSync, copyFileSync, mkdirSync, renameSync, truncateSync, unlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { counterValue } from '../../components/testing.js';
@@ -198,7 +198,7 @@ describe('file source: checkpoints and delivery', () => {
     }
   });
 
-  it('after a crash (no stop), re-reads at most the last batch', async () => {
+  it('after a crash (no stop), re-reads at most the batches in flight', async () => {
     const d = dir();
     const data = dir();
     const p = join(d, 'app.log');
@@ -212,6 +212,8 @@ describe('file source: checkpoints and delivery', () => {
       };
     });
     await waitFor(() => gate !== undefined, 'third batch in flight');
+    // The checkpoint of the acknowledged batches is written asynchronously; a crash may come before or after it.
+    await waitFor(() => existsSync(join(data, 'checkpoints.json')), 'first checkpoint written');
     // Simulate kill -9: copy the durable state now, as a crashed process would leave it.
     const crashed = dir();
     mkdirSync(crashed, { recursive: true });
@@ -226,7 +228,8 @@ describe('file source: checkpoints and delivery', () => {
       const secondRun = h2.lines();
       const all = new Set([...firstRun, ...secondRun]);
       assert.equal(all.size, 300, 'nothing lost');
-      assert.ok(secondRun.length <= 100, `re-read ${secondRun.length} lines, at most one batch`);
+      // Up to two batches are in flight (reading overlaps delivery), so at most two are read again.
+      assert.ok(secondRun.length <= 200, `re-read ${secondRun.length} lines, at most two batches`);
     } finally {
       await h2.stop();
     }
