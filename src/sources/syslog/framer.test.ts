@@ -1,3 +1,4 @@
+import { fileURLToPath } from 'node:url';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { describe, it } from 'node:test';
@@ -33,7 +34,7 @@ function splits(raw: Buffer): Buffer[][] {
 
 describe('syslog framer (RFC 6587)', () => {
   it('splits the rsyslog octet-counted capture the same however the stream is chunked', () => {
-    const raw = readFileSync('/work/shared/samples/rsyslog-omfwd-rfc5424-sample.txt');
+    const raw = readFileSync(fileURLToPath(new URL('../../../../shared/samples/rsyslog-omfwd-rfc5424-sample.txt', import.meta.url)));
     for (const chunks of splits(raw)) {
       const out = run(chunks);
       assert.equal(out.frames.length, 6);

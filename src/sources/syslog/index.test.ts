@@ -1,3 +1,4 @@
+import { fileURLToPath } from 'node:url';
 import assert from 'node:assert/strict';
 import dgram from 'node:dgram';
 import { readFileSync } from 'node:fs';
@@ -14,7 +15,8 @@ import { sleep, startSyslog, type Running } from './test-helpers.js';
 
 conformance(def, import.meta.url, { config: () => ({ ...def.example, address: '127.0.0.1:0' }) });
 
-const SAMPLES = '/work/shared/samples';
+// ../shared/samples beside the repository (CI clones the repo with shared/ beside it).
+const SAMPLES = fileURLToPath(new URL('../../../../shared/samples', import.meta.url));
 const TD = join(import.meta.dirname, 'testdata');
 
 function tcpSend(port: number, data: Buffer | string, keepOpen = false): Promise<net.Socket> {

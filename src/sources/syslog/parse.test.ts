@@ -1,3 +1,4 @@
+import { fileURLToPath } from 'node:url';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { describe, it } from 'node:test';
@@ -6,7 +7,8 @@ import { SyslogFramer } from './framer.js';
 import { facilityName, levelName, newMessage, parseSyslog, severityName, type SyslogMessage } from './parse.js';
 import { zoneFor } from './timestamps.js';
 
-const SAMPLES = '/work/shared/samples';
+// ../shared/samples beside the repository (CI clones the repo with shared/ beside it).
+const SAMPLES = fileURLToPath(new URL('../../../../shared/samples', import.meta.url));
 const NOW = parseRfc3339('2026-11-27T11:00:00Z') as number;
 const utc = zoneFor('UTC');
 
