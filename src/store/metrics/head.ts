@@ -1,0 +1,140 @@
+/**
+ * Per-series in-memory state: the open head (raw samples, sorted) and chunks cut from it but not
+ * yet flushed. `applySample` is the one place the ordering rules live, used by append and by WAL
+ * replay alike, so a replayed log rebuilds exactly the heads the acknowledged appends built.
+ */
+import type { Labels } from '../../core/labels.js';
+import { encodeChunk } from './gorilla.js';
+
+export interface Head {
+  t: number[];
+  v: Float64Array;
+  n: number;
+  /** Lower bound of the WAL LSN of this head's oldest sample: WAL before it may be deleted. */
+  minLsn: number;
+  /** Wall clock (ms) when the head got its first sample. */
+  createdAt: number;
+}
+
+export interface PendingChunk {
+  buf: Buffer;
+  minT: number;
+  maxT: number;
+  count: number;
+  minLsn: number;
+}
+
+export interface SeriesState {
+  id: number;
+  tenant: string;
+  labels: Labels;
+  labelsJson: string;
+  /** Span of all data (chunks, pending, head); NaN when none. */
+  minT: number;
+  maxT: number;
+  /** Samples with t <= this are in committed chunks (persisted in the catalog). */
+  flushedMaxT: number;
+  /** Samples with t <= this were cut into chunks: a new sample must be newer. */
+  cutMaxT: number;
+  /** The last sample appended (to ignore a retried duplicate after its head was cut). */
+  lastT: number;
+  lastBits: [number, number];
+  head: Head | undefined;
+  pending: PendingChunk[];
+}
+
+export interface HeadLimits {
+  outOfOrderWindowMs: number;
+  chunkMaxSamples: number;
+  chunkMaxSpanMs: number;
+}
+
+export const OUT_OF_ORDER = 'out of order sample';
+export const DUPLICATE = 'duplicate sample for timestamp';
+
+
+function bitsOf(v: Float64Array, i: number): [number, number] {
+  const dv = new DataView(v.buffer, v.byteOffset + i * 8, 8);
+  return [dv.getUint32(0, true), dv.getUint32(4, true)];
+}
+
+export function newSeriesState(id: number, tenant: string, labels: Labels, labelsJson: string, flushedMaxT: number): SeriesState {
+  return { id, tenant, labels, labelsJson, minT: NaN, maxT: NaN, flushedMaxT, cutMaxT: flushedMaxT, lastT: NaN, lastBits: [0, 0], head: undefined, pending: [] };
+}
+
+/** Cuts the head (if any) into a pending chunk. */
+export function cutHead(s: SeriesState): void {
+  const h = s.head;
+  if (!h || h.n === 0) return;
+  const minT = h.t[0] as number;
+  const maxT = h.t[h.n - 1] as number;
+  s.pending.push({ buf: encodeChunk(h.t, h.v, h.n), minT, maxT, count: h.n, minLsn: h.minLsn });
+  s.cutMaxT = Math.max(s.cutMaxT, maxT);
+  s.head = undefined;
+}
+
+/**
+ * Applies sample `i` of `v` at time `t`. Returns 'ok', 'dup' (identical to a stored sample:
+ * ignored) or the refusal reason. `lsn` and `wallMs` seed a new head.
+ */
+export function applySample(s: SeriesState, t: number, v: Float64Array, i: number, lim: HeadLimits, lsn: number, wallMs: number): 'ok' | 'dup' | string {
+  const [lo, hi] = bitsOf(v, i);
+  if (t === s.lastT) return s.lastBits[0] === lo && s.lastBits[1] === hi ? 'dup' : DUPLICATE;
+  let h = s.head;
+  if (h && h.n > 0) {
+    const last = h.t[h.n - 1] as number;
+    if (t <= last) {
+      const at = lowerBound(h.t, h.n, t);
+      if (h.t[at] === t) {
+        const [l2, h2] = bitsOf(h.v, at);
+        return l2 === lo && h2 === hi ? 'dup' : DUPLICATE;
+      }
+      if (lim.outOfOrderWindowMs <= 0 || last - t > lim.outOfOrderWindowMs || t <= s.cutMaxT) return OUT_OF_ORDER;
+      insertAt(h, at, t, v, i);
+      s.minT = Number.isNaN(s.minT) ? t : Math.min(s.minT, t);
+      return 'ok';
+    }
+    if (h.n >= lim.chunkMaxSamples || t - (h.t[0] as number) >= lim.chunkMaxSpanMs) {
+      cutHead(s);
+      h = undefined;
+    }
+  }
+  if (t <= s.cutMaxT) return OUT_OF_ORDER;
+  if (!h) {
+    h = { t: [], v: new Float64Array(Math.min(lim.chunkMaxSamples, 16)), n: 0, minLsn: lsn, createdAt: wallMs };
+    s.head = h;
+  }
+  insertAt(h, h.n, t, v, i);
+  if (t >= (Number.isNaN(s.lastT) ? -Infinity : s.lastT)) {
+    s.lastT = t;
+    s.lastBits = [lo, hi];
+  }
+  s.minT = Number.isNaN(s.minT) ? t : Math.min(s.minT, t);
+  s.maxT = Number.isNaN(s.maxT) ? t : Math.max(s.maxT, t);
+  return 'ok';
+}
+
+function lowerBound(t: number[], n: number, x: number): number {
+  let lo = 0;
+  let hi = n;
+  while (lo < hi) {
+    const m = (lo + hi) >>> 1;
+    if ((t[m] as number) < x) lo = m + 1;
+    else hi = m;
+  }
+  return lo;
+}
+
+function insertAt(h: Head, at: number, t: number, v: Float64Array, i: number): void {
+  if (h.n === h.v.length) {
+    const nv = new Float64Array(h.v.length * 2);
+    nv.set(h.v);
+    h.v = nv;
+  }
+  // copyWithin moves raw bytes: NaN payloads survive.
+  h.v.copyWithin(at + 1, at, h.n);
+  h.v.set(v.subarray(i, i + 1), at);
+  h.t.splice(at, 0, t);
+  h.n++;
+}
+
