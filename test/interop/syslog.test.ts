@@ -194,8 +194,14 @@ sources:
         assert.equal(r.stream['app'], s.app);
         assert.equal(r.stream['level'], s.level);
         assert.equal(r.stream['facility'], s.facility);
-        assert.equal(r.stream['procid'], undefined, 'procid is not a label');
+        // procid is structured metadata: LogQL shows it beside the labels (as Loki 3 does)...
+        assert.equal(r.stream['procid'], String(1000 + s.i), `message ${s.i} procid`);
       }
+      // ...but it is not part of any stream's identity.
+      const series = await fetch(`${v.url}/loki/api/v1/series?${new URLSearchParams({ 'match[]': '{service="relay"}' })}`);
+      const streams = ((await series.json()) as { data: Array<Record<string, string>> }).data;
+      assert.ok(streams.length > 0);
+      for (const st of streams) assert.equal(st['procid'], undefined, 'procid is not a stream label');
     });
   });
 });
