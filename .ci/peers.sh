@@ -7,6 +7,7 @@ set -euo pipefail
 
 packages=(
   rsyslog       # test/interop/syslog.test.ts: omfwd to Vigil's syslog source
+  prometheus    # test/interop/prometheus.test.ts: scrapes a tiny target, remote_write to Vigil; promtool queries both
 )
 
 need=()

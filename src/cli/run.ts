@@ -19,11 +19,13 @@ import { formatQueryError, LogQLEngine } from '../query/logql/index.js';
 import { buildServer } from '../server/app.js';
 import { AppendHub } from '../store/append-hub.js';
 import { LogStore } from '../store/logs/index.js';
+import { MetricsStore } from '../store/metrics/index.js';
 import { exposureProblem, splitListen } from './security.js';
 
 export interface RunningVigil {
   config: VigilConfig;
   store: LogStore;
+  metricsStore: MetricsStore;
   server: FastifyInstance;
   /** The address actually bound (port 0 resolves to a real port). */
   url: string;
@@ -57,13 +59,30 @@ export async function startVigil(config: VigilConfig, logger: Logger): Promise<R
     registry,
   });
   await store.start(); // idle chunk cuts, retention and compaction timers
+  let metricsStore: MetricsStore;
+  try {
+    metricsStore = await MetricsStore.open({
+      dir: join(config.dataDir, 'store', 'metrics'),
+      config: config.raw.storage.metrics,
+      logger: logger.child({ component: 'metrics-store' }),
+      registry,
+    });
+  } catch (e) {
+    await store.stop();
+    throw e;
+  }
+  metricsStore.start(); // flush and retention timers
+  const stopStores = async () => {
+    await metricsStore.stop();
+    await store.stop();
+  };
   // Everything appended (pushes and sources) passes the hub, so live tails see it.
   const hub = new AppendHub(store, (e) => logger.error({ error: errorMessage(e) }, 'live tail subscriber failed'));
   let tls: { cert: Buffer; key: Buffer } | undefined;
   try {
     tls = config.raw.server.tls ? { cert: readTlsFile(config.raw.server.tls.cert_file, 'cert_file'), key: readTlsFile(config.raw.server.tls.key_file, 'key_file') } : undefined;
   } catch (e) {
-    await store.stop();
+    await stopStores();
     throw e;
   }
 
@@ -76,6 +95,7 @@ export async function startVigil(config: VigilConfig, logger: Logger): Promise<R
     appender: hub,
     feed: hub,
     querier: store,
+    metricsStore,
     ...(tls ? { tls } : {}),
     engine: new LogQLEngine(store, { maxEntriesLimit: limits.max_query_limit }),
     auth: { tokens: config.raw.server.auth.tokens, publicMetrics: config.raw.server.auth.public_metrics },
@@ -101,7 +121,7 @@ export async function startVigil(config: VigilConfig, logger: Logger): Promise<R
   } catch (e) {
     await topology.stop();
     await server.close();
-    await store.stop();
+    await stopStores();
     throw e;
   }
   const addr = server.server.address();
@@ -116,6 +136,7 @@ export async function startVigil(config: VigilConfig, logger: Logger): Promise<R
   return {
     config,
     store,
+    metricsStore,
     server,
     url,
     topology: () => topology,
@@ -138,8 +159,9 @@ export async function startVigil(config: VigilConfig, logger: Logger): Promise<R
       stopping ??= (async () => {
         ready = false;
         await topology.stop();
+        // Server first: no remote write or query may reach a stopping store.
         await server.close();
-        await store.stop();
+        await stopStores();
       })();
       return stopping;
     },

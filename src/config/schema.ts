@@ -5,6 +5,7 @@
  */
 import { Type, type Static } from '@sinclair/typebox';
 import { LogStoreConfigSchema } from '../store/logs/index.js';
+import { MetricsStoreConfigSchema } from '../store/metrics/index.js';
 import { ByteSize, Duration } from './types.js';
 
 export const DEFAULT_LISTEN = '127.0.0.1:9470';
@@ -71,6 +72,9 @@ export const StorageSchema = Type.Object(
   {
     path: Type.String({ default: DEFAULT_DATA_DIR, description: 'Data directory: store, WAL, checkpoints, buffers.' }),
     logs: Type.Object(LogStoreConfigSchema.properties, { additionalProperties: false, default: {}, description: 'The embedded log store.' }),
+    metrics: Type.Object(MetricsStoreConfigSchema.properties, {
+      additionalProperties: false, default: {}, description: 'The embedded metrics store (fed by Prometheus remote write, queried with PromQL on /api/v1/*).',
+    }),
   },
   { additionalProperties: false, default: {}, description: 'Where and how Vigil stores data.' },
 );

@@ -1,5 +1,6 @@
 /**
- * The HTTP server `vigil run` starts: Loki-compatible push/query/labels/tail, /metrics, /ready
+ * The HTTP server `vigil run` starts: Loki-compatible push/query/labels/tail, Prometheus-compatible
+ * query API and remote write (when a metrics store is given), /metrics, /ready
  * and Vigil's native status API. One plugin per API area; one error envelope (errors.ts);
  * auth, tenancy and request metrics as hooks on the root instance.
  */
@@ -10,6 +11,7 @@ import type { Registry } from 'prom-client';
 import type { Micros } from '../core/time.js';
 import type { LogBatch } from '../core/events.js';
 import type { AppendFeed, LogAppender, LogQuerier } from '../store/interfaces.js';
+import type { MetricsStore } from '../store/metrics/index.js';
 import { installAuth } from './auth.js';
 import { installErrorHandlers } from './errors.js';
 import { healthPlugin } from './health.js';
@@ -19,6 +21,8 @@ import { queryPlugin } from './loki/query.js';
 import { tailPlugin } from './loki/tail.js';
 import type { LokiQueryData } from './loki/types.js';
 import { createServerMetrics, installRequestMetrics, metricsPlugin } from './metrics.js';
+import { prometheusApiPlugin } from './prometheus/api.js';
+import { remoteWritePlugin } from './prometheus/remote-write.js';
 
 export type { LokiQueryData } from './loki/types.js';
 
@@ -84,6 +88,8 @@ export interface ServerOptions {
   multiTenant: boolean;
   ready: () => boolean;
   version: string;
+  /** The metrics store behind the Prometheus API (/api/v1/query…, /api/v1/write); absent = those routes are not served. */
+  metricsStore?: MetricsStore;
   /** Turns an engine BAD_QUERY error into the message sent to the client (e.g. with a caret under the position). */
   parseErrorFormatter?: (query: string, err: unknown) => string;
 }
@@ -132,5 +138,11 @@ export async function buildServer(opts: ServerOptions): Promise<FastifyInstance>
     engine: opts.engine, feed: opts.feed, metrics, limits: readLimits, multiTenant: opts.multiTenant,
     maxConcurrent: lim.maxConcurrentTails ?? 32,
   });
+  if (opts.metricsStore) {
+    await app.register(prometheusApiPlugin, {
+      store: opts.metricsStore, multiTenant: opts.multiTenant, queryTimeoutMs: lim.queryTimeoutMs, version: opts.version,
+    });
+    await app.register(remoteWritePlugin, { store: opts.metricsStore, metrics, multiTenant: opts.multiTenant, maxBodyBytes: lim.maxBodyBytes });
+  }
   return app;
 }
