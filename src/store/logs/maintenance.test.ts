@@ -98,3 +98,19 @@ test('a query planned before compaction still reads the replaced chunks (files o
   await store.stop();
   assert.equal(segFiles(dir), 1, 'deleted at stop at the latest');
 });
+
+test('compaction never merges chunks spanning more than twice max_chunk_age (short queries stay cheap)', async (t) => {
+  const dir = tempDir(t);
+  const store = await openStore(dir, { config: { chunk_target_size: 1_000_000, max_chunk_age: '1h' } });
+  t.after(() => store.stop());
+  const HOUR = 3600 * SEC;
+  // A quiet stream: one small chunk per hour for 8 hours.
+  for (let h = 0; h < 8; h++) {
+    await store.append('fake', { streams: [{ labels: { app: 'quiet' }, ts: [T0 + h * HOUR, T0 + h * HOUR + 1], lines: [`h${h} a`, `h${h} b`] }] });
+    await store.flush();
+  }
+  const r = await store.compact();
+  assert.equal(r.chunksBefore, 8);
+  assert.equal(r.chunksAfter, 4, 'groups spanning at most 2 h: [0,1] [2,3] [4,5] [6,7]');
+  assert.equal(rows(await collect(store, { matchers: [{ name: 'app', op: '=', value: 'quiet' }] })).length, 16);
+});

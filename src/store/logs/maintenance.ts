@@ -100,6 +100,7 @@ export async function compactChunks(ctx: MaintenanceContext): Promise<Compaction
   let chunksBefore = 0;
   let chunksAfter = 0;
   const target = ctx.cfg.chunkTargetSize;
+  const maxSpan = 2 * ctx.cfg.maxChunkAge;
   for (const tenant of ctx.catalog.tenants()) {
     const newChunks: EncodedForStream[] = [];
     const replaced: number[] = [];
@@ -107,12 +108,16 @@ export async function compactChunks(ctx: MaintenanceContext): Promise<Compaction
       const groups: ChunkMeta[][] = [];
       let cur: ChunkMeta[] = [];
       let raw = 0;
+      let from = 0;
       for (const c of small) {
-        if (cur.length > 0 && raw + c.rawBytes > target) {
+        // A merged chunk spans at most two max_chunk_age: a quiet stream's day of small chunks must not
+        // become one chunk that every short query of that stream has to decode whole.
+        if (cur.length > 0 && (raw + c.rawBytes > target || Math.max(c.maxTs, from) - Math.min(c.minTs, from) > maxSpan)) {
           groups.push(cur);
           cur = [];
           raw = 0;
         }
+        if (cur.length === 0) from = c.minTs;
         cur.push(c);
         raw += c.rawBytes;
       }
