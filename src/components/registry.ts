@@ -8,8 +8,17 @@ import fileSink from '../sinks/file/index.js';
 import httpSink from '../sinks/http/index.js';
 import lokiSink from '../sinks/loki/index.js';
 import type { ComponentDefinition, ComponentKind } from './contract.js';
+import filterTransform from '../pipeline/transforms/filter/index.js';
+import labelsTransform from '../pipeline/transforms/labels/index.js';
+import redactTransform from '../pipeline/transforms/redact/index.js';
+import sampleTransform from '../pipeline/transforms/sample/index.js';
+import throttleTransform from '../pipeline/transforms/throttle/index.js';
 import fileSource from '../sources/file/index.js';
 import syslogSource from '../sources/syslog/index.js';
+import execSource from '../sources/exec/index.js';
+import stdinSource from '../sources/stdin/index.js';
+import dockerParser from '../pipeline/parsers/docker/index.js';
+import criParser from '../pipeline/parsers/cri/index.js';
 import jsonParser from '../pipeline/parsers/json/index.js';
 import levelParser from '../pipeline/parsers/level/index.js';
 import logfmtParser from '../pipeline/parsers/logfmt/index.js';
@@ -20,12 +29,21 @@ const definitions: ComponentDefinition[] = [
   // sources
   fileSource,
   syslogSource,
+  execSource,
+  stdinSource,
   // transforms (parsers are transforms)
   jsonParser,
   logfmtParser,
   regexParser,
   timestampParser,
   levelParser,
+  dockerParser,
+  criParser,
+  labelsTransform,
+  filterTransform,
+  redactTransform,
+  sampleTransform,
+  throttleTransform,
   // sinks
   storeSink as ComponentDefinition,
   lokiSink as ComponentDefinition,
