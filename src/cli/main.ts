@@ -23,6 +23,15 @@ export async function main(argv: string[]): Promise<void> {
     });
 
   program
+    .command('agent')
+    .description('Collect only: sources, transforms and sinks (no store, no query API); /ready and /metrics on 127.0.0.1:9471.')
+    .option('-c, --config <file>', 'config file (default: ./vigil.yaml if present)', defaultConfig)
+    .option('--listen <host:port>', 'address of /ready and /metrics (overrides server.listen); beyond loopback it needs tokens')
+    .action(async (o: { config?: string; listen?: string }) => {
+      process.exitCode = await runCommand(o, 'agent');
+    });
+
+  program
     .command('check')
     .description('Validate a config file and print the component graph.')
     .option('-c, --config <file>', 'config file', defaultConfig)

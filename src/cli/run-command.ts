@@ -5,14 +5,15 @@
 import { join } from 'node:path';
 import type { Logger } from 'pino';
 import { glob } from 'tinyglobby';
-import { ConfigError, loadConfigFile, resolveConfig, type VigilConfig } from '../config/load.js';
+import { ConfigError, loadConfigFile, resolveConfig, type Mode, type VigilConfig } from '../config/load.js';
+import { startAgent } from './agent.js';
 import { errorMessage } from '../core/errors.js';
 import { createLogger } from '../core/logger.js';
 import { VERSION } from '../core/version.js';
 import { startVigil } from './run.js';
 
-function load(file: string | undefined, listen?: string): VigilConfig {
-  const opts = { mode: 'run' as const, env: process.env, cwd: process.cwd(), ...(listen ? { listen } : {}) };
+function load(file: string | undefined, listen: string | undefined, mode: Mode): VigilConfig {
+  const opts = { mode, env: process.env, cwd: process.cwd(), ...(listen ? { listen } : {}) };
   return file ? loadConfigFile(file, opts) : resolveConfig({}, opts);
 }
 
@@ -38,10 +39,11 @@ async function describeSources(config: VigilConfig, logger: Logger): Promise<voi
   }
 }
 
-export async function runCommand(o: { config?: string; listen?: string }): Promise<number> {
+/** `vigil run` (everything) or `vigil agent` (collection only: no store, no query API). */
+export async function runCommand(o: { config?: string; listen?: string }, mode: Mode = 'run'): Promise<number> {
   let config: VigilConfig;
   try {
-    config = load(o.config, o.listen);
+    config = load(o.config, o.listen, mode);
   } catch (e) {
     process.stderr.write(`${errorMessage(e)}\n`);
     return 2;
@@ -52,12 +54,12 @@ export async function runCommand(o: { config?: string; listen?: string }): Promi
     format: logging.format,
     ...(logging.file ? { file: join(config.dataDir, 'logs', 'vigil.log') } : {}),
   });
-  logger.info({ version: VERSION, config: config.file ?? '(built-in defaults)', data: config.dataDir }, 'starting vigil');
+  logger.info({ version: VERSION, mode, config: config.file ?? '(built-in defaults)', data: config.dataDir }, mode === 'agent' ? 'starting vigil agent' : 'starting vigil');
   for (const d of config.defaulted) logger.info(`default ${d}`);
 
-  let vigil;
+  let vigil: { url: string; reload(next: VigilConfig): Promise<void>; stop(): Promise<void> };
   try {
-    vigil = await startVigil(config, logger);
+    vigil = mode === 'agent' ? await startAgent(config, logger) : await startVigil(config, logger);
   } catch (e) {
     logger.fatal({ error: errorMessage(e) }, 'cannot start');
     process.stderr.write(`vigil: ${errorMessage(e)}\n`);
@@ -65,7 +67,8 @@ export async function runCommand(o: { config?: string; listen?: string }): Promi
     return 1;
   }
   await describeSources(config, logger);
-  logger.info({ url: vigil.url }, `API ready at ${vigil.url} (Loki API: ${vigil.url}/loki/api/v1, metrics: ${vigil.url}/metrics); query with: vigil query '{job="varlog"}'`);
+  if (mode === 'agent') logger.info({ url: vigil.url }, `agent running; readiness at ${vigil.url}/ready, metrics at ${vigil.url}/metrics`);
+  else logger.info({ url: vigil.url }, `API ready at ${vigil.url} (Loki API: ${vigil.url}/loki/api/v1, Prometheus API: ${vigil.url}/api/v1, metrics: ${vigil.url}/metrics); query with: vigil query '{job="varlog"}'`);
 
   let reloading = false;
   process.on('SIGHUP', () => {
@@ -77,7 +80,7 @@ export async function runCommand(o: { config?: string; listen?: string }): Promi
           logger.warn('SIGHUP: no config file to reload (running with built-in defaults)');
           return;
         }
-        const next = load(o.config, o.listen);
+        const next = load(o.config, o.listen, mode);
         if (JSON.stringify(next.raw.server) !== JSON.stringify(config.raw.server) || JSON.stringify(next.raw.storage) !== JSON.stringify(config.raw.storage)) {
           logger.warn('SIGHUP: server and storage settings take effect only after a restart; applying sources and sinks now');
         }

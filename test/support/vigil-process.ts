@@ -48,10 +48,10 @@ export function runCli(args: string[], opts: { env?: Record<string, string>; cwd
 }
 
 /** Starts `vigil run -c <config>` (config text written to dir/vigil.yaml) and waits for readiness. */
-export async function startVigilProcess(dir: string, configText: string, env: Record<string, string> = {}): Promise<VigilChild> {
-  const cfg = join(dir, 'vigil.yaml');
+export async function startVigilProcess(dir: string, configText: string, env: Record<string, string> = {}, command: 'run' | 'agent' = 'run', configName = 'vigil.yaml'): Promise<VigilChild> {
+  const cfg = join(dir, configName);
   writeFileSync(cfg, configText);
-  const proc = spawn(process.execPath, ['--import', TSX, ENTRY, 'run', '-c', cfg], {
+  const proc = spawn(process.execPath, ['--import', TSX, ENTRY, command, '-c', cfg], {
     cwd: dir,
     env: { ...process.env, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],

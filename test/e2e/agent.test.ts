@@ -1,0 +1,48 @@
+/**
+ * `vigil agent` as a user runs it on a fleet host: tails files and ships them with the `loki` sink
+ * to a `vigil run` server (both real processes); the agent serves /ready and /metrics only.
+ */
+import assert from 'node:assert/strict';
+import { appendFileSync, mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { after, describe, it } from 'node:test';
+import { eventually, runCli, startVigilProcess, tempDir, type VigilChild } from '../support/vigil-process.js';
+
+describe('vigil agent end to end', () => {
+  const children: VigilChild[] = [];
+  after(async () => {
+    for (const c of children) await c.stop('SIGKILL');
+  });
+
+  it('ships a host\'s files to a Vigil server through the loki sink', async () => {
+    const dir = tempDir();
+    const server = await startVigilProcess(dir, `server:\n  listen: 127.0.0.1:0\nstorage:\n  path: ${join(dir, 'server-data')}\nlogging:\n  format: json\nsources: {}\nsinks: {}\n`, {}, 'run', 'server.yaml');
+    children.push(server);
+
+    mkdirSync(join(dir, 'logs'));
+    writeFileSync(join(dir, 'logs', 'edge.log'), 'first line\n');
+    const agent = await startVigilProcess(
+      dir,
+      `server:\n  listen: 127.0.0.1:0\nstorage:\n  path: ${join(dir, 'agent-data')}\nlogging:\n  format: json\nsources:\n  edge:\n    type: file\n    include: ["${join(dir, 'logs')}/*.log"]\n    start_at: beginning\n    labels: { service: edge }\n    pipeline:\n      - { type: redact, presets: [email] }\nsinks:\n  central:\n    type: loki\n    url: ${server.url}\n`,
+      {},
+      'agent',
+      'agent.yaml',
+    );
+    children.push(agent);
+    assert.equal((await fetch(`${agent.url}/ready`)).status, 200);
+    assert.equal((await fetch(`${agent.url}/loki/api/v1/labels`)).status, 404, 'an agent has no query API');
+
+    for (let i = 0; i < 200; i++) appendFileSync(join(dir, 'logs', 'edge.log'), `line ${i} from user${i}@example.com\n`);
+    const out = await eventually(async () => {
+      const r = await runCli(['query', '{service="edge"}', '--server', server.url, '--output', 'raw', '--limit', '1000', '--forward']);
+      const lines = r.stdout.trim().split('\n').filter((l) => l !== '');
+      return lines.length === 201 ? lines : undefined;
+    }, 40_000, 'all 201 lines at the server');
+    assert.equal(out[0], 'first line');
+    assert.equal(out[1], 'line 0 from [REDACTED]');
+    const metrics = await (await fetch(`${agent.url}/metrics`)).text();
+    assert.match(metrics, /vigil_component_sent_events_total\{component_id="central",component_kind="sink",component_type="loki"\} 201/);
+    await agent.stop();
+    await server.stop();
+  });
+});
