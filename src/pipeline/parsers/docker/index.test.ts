@@ -18,14 +18,14 @@ describe('docker parser', () => {
     const byLine = recs.map((r) => [r.labels['stream'], r.line.length > 50 ? `${r.line.slice(0, 3)}…${r.line.length}` : r.line]);
     assert.deepEqual(byLine, [
       ['stdout', 'hello world'],
-      ['stdout', `xxx…${16384 + 'tail of long line'.length}`],
+      ['stdout', `012…${16384 + 'tail of long line'.length}`],
       ['stdout', 'crlf line'],
       ['stderr', 'oops'],
       [undefined, '{"log":"truncated'],
     ]);
     assert.equal(recs[0]?.ts, Date.UTC(2024, 0, 2, 3, 4, 5) * 1000 + 123456);
     assert.equal(recs[1]?.ts, Date.UTC(2024, 0, 2, 3, 4, 7) * 1000 + 500000, 'a joined line has its first piece\'s time');
-    assert.ok(recs[1]?.line.endsWith('xtail of long line'));
+    assert.ok(recs[1]?.line.endsWith('ftail of long line'));
     const bad = recs[4];
     assert.equal(bad?.fields?.['__error__'], 'DockerParserErr');
     assert.equal(bad?.ts, 1_000_004, 'a malformed entry keeps its time');
