@@ -73,7 +73,12 @@ export type SinkResult =
   /** Retry later; `retryAfterMs` when the destination said so (429, Retry-After). */
   | { status: 'errored'; error: string; retryAfterMs?: number }
   /** Permanent: count it, dead-letter it, never retry. */
-  | { status: 'rejected'; reason: string };
+  | { status: 'rejected'; reason: string }
+  /**
+   * Part of the batch was taken (e.g. an Elasticsearch bulk response with per-item errors): retry
+   * only `retry` (the retriable rest, if any) and dead-letter each `rejected` group with its reason.
+   */
+  | { status: 'partial'; error: string; retry?: LogBatch; retryAfterMs?: number; rejected: Array<{ batch: LogBatch; reason: string }> };
 
 export interface Sink extends Service {
   send(batch: LogBatch): Promise<SinkResult>;

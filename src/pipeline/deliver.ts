@@ -53,7 +53,8 @@ export async function deadLetter(dir: string, sinkId: string, batch: LogBatch, r
   await appendFile(join(dir, `${sinkId}.ndjson`), `${lines.join('\n')}\n`);
 }
 
-export async function deliver(batch: LogBatch, o: DeliveryOptions): Promise<void> {
+export async function deliver(input: LogBatch, o: DeliveryOptions): Promise<void> {
+  let batch = input;
   const minMs = o.minBackoffMs ?? 100;
   const maxMs = o.maxBackoffMs ?? 30_000;
   let attempt = 0;
@@ -73,6 +74,17 @@ export async function deliver(batch: LogBatch, o: DeliveryOptions): Promise<void
       o.logger.error({ sink: o.sinkId, error: result.reason, entries: n }, 'sink rejected a batch permanently; written to the dead-letter file');
       await deadLetter(o.deadLetterDir, o.sinkId, batch, result.reason);
       return;
+    }
+    if (result.status === 'partial') {
+      for (const r of result.rejected) {
+        const n = batchSize(r.batch);
+        if (n === 0) continue;
+        o.metrics.discarded('rejected', n);
+        o.logger.error({ sink: o.sinkId, error: r.reason, entries: n }, 'sink rejected entries permanently; written to the dead-letter file');
+        await deadLetter(o.deadLetterDir, o.sinkId, r.batch, r.reason);
+      }
+      if (!result.retry || batchSize(result.retry) === 0) return;
+      batch = result.retry;
     }
     attempt++;
     o.metrics.error('sending');
