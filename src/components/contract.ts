@@ -106,6 +106,8 @@ export interface TransformDefinition<S extends TObject = TObject> extends Defini
 
 export interface SinkDefinition<S extends TObject = TObject> extends DefinitionBase<S> {
   kind: 'sink';
+  /** The buffer a sink gets when its config names none: `disk` for sinks that send over the network. */
+  defaultBuffer?: 'memory' | 'disk';
   build(config: Static<S>, ctx: ComponentContext): Sink;
 }
 

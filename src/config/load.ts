@@ -9,6 +9,8 @@ import type { Static, TObject } from '@sinclair/typebox';
 import { isMap, isSeq, LineCounter, parseDocument, type Document, type Node } from 'yaml';
 import type { ComponentDefinition, ComponentKind } from '../components/contract.js';
 import { lookup, typesOf } from '../components/registry.js';
+import { DeliveryKeys, resolveDelivery, type DeliveryConfig, type RawDelivery } from '../pipeline/delivery-config.js';
+import { compileCondition } from '../pipeline/transforms/filter/index.js';
 import { VigilError } from '../core/errors.js';
 import { interpolate, type InterpolationError } from './interpolate.js';
 import { RootSchema, type RootConfigRaw } from './schema.js';
@@ -32,6 +34,8 @@ export interface ResolvedSource extends ResolvedComponent {
 export interface ResolvedSink extends ResolvedComponent {
   kind: 'sink';
   inputs: string[];
+  /** Buffer, batching, parallel requests and routing condition (resolved with the type's default buffer). */
+  delivery: DeliveryConfig;
 }
 
 /** A validated configuration, ready to build. */
@@ -200,8 +204,18 @@ export function resolveConfig(value: unknown, opts: LoadOptions, locator?: (path
         issues.push({ path: [...path, 'inputs', i], message: `no source with id ${JSON.stringify(input)}; sources: ${[...sourceIds].join(', ') || '(none)'}` });
       }
     });
-    const base = resolveComponent('sink', id, entry, path, issues, ['inputs']);
-    if (base) sinks.push({ ...base, kind: 'sink', inputs });
+    const base = resolveComponent('sink', id, entry, path, issues, [...DeliveryKeys]);
+    if (typeof entry['condition'] === 'string') {
+      try {
+        compileCondition(entry['condition']);
+      } catch (e) {
+        issues.push({ path: [...path, 'condition'], message: (e as Error).message.replace(/^condition: /, '') });
+      }
+    }
+    if (base) {
+      const defaultBuffer = base.def.kind === 'sink' ? (base.def.defaultBuffer ?? 'memory') : 'memory';
+      sinks.push({ ...base, kind: 'sink', inputs, delivery: resolveDelivery(entry as RawDelivery, defaultBuffer) });
+    }
   }
   for (const id of sourceIds) {
     if (!sinks.some((s) => s.inputs.includes(id)) && issues.length === 0) {

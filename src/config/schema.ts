@@ -7,6 +7,7 @@ import { Type, type Static } from '@sinclair/typebox';
 import { LogStoreConfigSchema } from '../store/logs/index.js';
 import { MetricsStoreConfigSchema } from '../store/metrics/index.js';
 import { ByteSize, Duration } from './types.js';
+import { BatchSchema, BufferSchema, RequestSchema } from '../pipeline/delivery-config.js';
 
 export const DEFAULT_LISTEN = '127.0.0.1:9470';
 export const DEFAULT_DATA_DIR = './vigil-data';
@@ -30,6 +31,10 @@ const SinkEntry = Type.Object(
   {
     type: Type.String({ description: 'Sink type, e.g. `store`.' }),
     inputs: Type.Optional(Type.Array(Type.String(), { description: 'Source ids this sink takes from; default: every source.' })),
+    condition: Type.Optional(Type.String({ description: 'Routing: only entries passing these LogQL line and label filters reach this sink, e.g. `| level=~"error|fatal"` or `|= "payment"`.' })),
+    buffer: Type.Optional(BufferSchema),
+    batch: Type.Optional(BatchSchema),
+    request: Type.Optional(RequestSchema),
   },
   { additionalProperties: true },
 );

@@ -7,7 +7,7 @@
 import { appendFile, mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Logger } from 'pino';
-import type { ComponentMetrics, Sink } from '../components/contract.js';
+import type { ComponentMetrics, Sink, SinkResult } from '../components/contract.js';
 import type { LogBatch } from '../core/events.js';
 import { batchSize } from '../core/events.js';
 import { VigilError } from '../core/errors.js';
@@ -23,6 +23,8 @@ export interface DeliveryOptions {
   signal: AbortSignal;
   minBackoffMs?: number;
   maxBackoffMs?: number;
+  /** Called after each attempt: `ok` false when the destination failed or pushed back (adaptive concurrency). */
+  onAttempt?: (ok: boolean, rttMs: number) => void;
 }
 
 function sleep(ms: number, signal: AbortSignal): Promise<void> {
@@ -60,13 +62,15 @@ export async function deliver(input: LogBatch, o: DeliveryOptions): Promise<void
   let attempt = 0;
   for (;;) {
     if (o.signal.aborted) throw new VigilError('UNAVAILABLE', 'pipeline stopping');
-    let result;
+    let result: SinkResult;
+    const t0 = performance.now();
     try {
       result = await o.sink.send(batch);
     } catch (e) {
       // A sink should answer `errored` instead of throwing; treat a throw the same way.
       result = { status: 'errored' as const, error: (e as Error).message };
     }
+    o.onAttempt?.(result.status === 'delivered' || result.status === 'rejected', performance.now() - t0);
     if (result.status === 'delivered') return;
     if (result.status === 'rejected') {
       const n = batchSize(batch);

@@ -15,7 +15,8 @@ import { errorMessage } from '../core/errors.js';
 import type { Service } from '../core/service.js';
 import { nowMicros } from '../core/time.js';
 import type { LogAppender } from '../store/interfaces.js';
-import { deliver } from './deliver.js';
+import { SinkRunner } from './sink-runner.js';
+import filterTransform from './transforms/filter/index.js';
 
 export interface TopologyDeps {
   logger: Logger;
@@ -28,6 +29,9 @@ interface BuiltSink {
   id: string;
   sink: Sink;
   ctx: ComponentContext;
+  runner: SinkRunner;
+  /** Routing: the entries this sink takes (a compiled `condition`), when it has one. */
+  route: Transform | undefined;
 }
 
 interface BuiltSource {
@@ -72,8 +76,20 @@ export class Topology implements Service {
         if (s.def.kind !== 'sink') continue;
         const ctx = this.context(s);
         const sink = s.def.build(s.config, ctx);
+        const route = s.delivery.condition !== undefined ? filterTransform.build({ condition: s.delivery.condition, action: 'keep' }, ctx) : undefined;
+        const runner = new SinkRunner({
+          id: s.id,
+          sink,
+          metrics: ctx.metrics,
+          logger: ctx.logger,
+          delivery: s.delivery,
+          dataDir: ctx.dataDir,
+          deadLetterDir: join(this.config.dataDir, 'dead-letter'),
+          signal: this.abort.signal,
+        });
         await sink.start();
-        this.sinks.push({ id: s.id, sink, ctx });
+        this.sinks.push({ id: s.id, sink, ctx, runner, route });
+        await runner.start();
       }
       for (const src of this.config.sources) {
         if (src.def.kind !== 'source') continue;
@@ -111,17 +127,14 @@ export class Topology implements Service {
       st.ctx.metrics.sent(batchSize(batch), 0);
     }
     if (batchSize(batch) === 0) return;
+    // Each sink counts what it delivered itself; emit resolves when every target holds the batch
+    // durably (its disk buffer, or delivered for memory buffers).
     await Promise.all(
-      targets.map((t) =>
-        deliver(batch, {
-          sinkId: t.id,
-          sink: t.sink,
-          metrics: t.ctx.metrics,
-          logger: t.ctx.logger,
-          deadLetterDir: join(this.config.dataDir, 'dead-letter'),
-          signal: this.abort.signal,
-        }), // each sink counts what it delivered itself
-      ),
+      targets.map((t) => {
+        if (!t.route) return t.runner.enqueue(batch);
+        const routed = t.route.process({ streams: batch.streams });
+        return batchSize(routed) === 0 ? undefined : t.runner.enqueue(routed);
+      }),
     );
   }
 
@@ -150,6 +163,7 @@ export class Topology implements Service {
     await stopAll(this.sources.map((s) => ({ id: s.id, stop: () => s.source.stop(), logger: s.ctx.logger })));
     clearTimeout(grace);
     this.abort.abort();
+    await stopAll(this.sinks.map((s) => ({ id: s.id, stop: () => s.runner.stop(), logger: s.ctx.logger })));
     await stopAll(this.sinks.map((s) => ({ id: s.id, stop: () => s.sink.stop(), logger: s.ctx.logger })));
   }
 }

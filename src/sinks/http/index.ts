@@ -29,6 +29,7 @@ const schema = Type.Object(
 export default defineSink({
   kind: 'sink',
   type: 'http',
+  defaultBuffer: 'disk',
   description: 'POSTs batches as JSON or NDJSON to any HTTP endpoint.',
   schema,
   example: { url: 'http://127.0.0.1:8080/ingest', encoding: 'ndjson', gzip: true, headers: { 'X-Source': 'vigil' }, timeout: '10s' },

@@ -27,6 +27,7 @@ const schema = Type.Object(
 export default defineSink({
   kind: 'sink',
   type: 'loki',
+  defaultBuffer: 'disk',
   description: 'Pushes batches to Grafana Loki or a Vigil server (snappy protobuf push API).',
   schema,
   example: { url: 'http://127.0.0.1:3100', tenant_id: 'fleet', labels: { cluster: 'eu-1' }, timeout: '10s' },

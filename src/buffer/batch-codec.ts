@@ -1,0 +1,57 @@
+/**
+ * LogBatch ⇄ bytes for disk buffers. JSON keeps the format inspectable (`vigil buffer inspect`)
+ * and is what V8 serializes fastest for string-heavy data; the record checksum guards integrity.
+ */
+import type { LogBatch, StreamBatch } from '../core/events.js';
+
+export function encodeBatch(batch: LogBatch): Buffer {
+  return Buffer.from(JSON.stringify(batch.streams));
+}
+
+/** Decodes a buffered batch; throws naming what is wrong when the payload is not a batch. */
+export function decodeBatch(payload: Buffer): LogBatch {
+  const v = JSON.parse(payload.toString('utf8')) as unknown;
+  if (!Array.isArray(v)) throw new Error('buffered record is not a batch (expected a JSON array of streams)');
+  v.forEach((s: unknown, i) => {
+    const st = s as Partial<StreamBatch> | null;
+    if (!st || typeof st !== 'object' || typeof st.labels !== 'object' || !Array.isArray(st.ts) || !Array.isArray(st.lines) || st.ts.length !== st.lines.length) {
+      throw new Error(`buffered record: stream ${i} is malformed`);
+    }
+    // JSON has no `undefined`: absent fields of an entry come back as null.
+    if (st.fields) for (let j = 0; j < st.fields.length; j++) if (st.fields[j] === null) st.fields[j] = undefined;
+  });
+  return { streams: v as StreamBatch[] };
+}
+
+function labelsKey(labels: Record<string, string>): string {
+  const keys = Object.keys(labels).sort();
+  let k = '';
+  for (const n of keys) k += `${n}\u0000${labels[n]}\u0001`;
+  return k;
+}
+
+/** One batch of all entries of `batches`, with streams of identical labels joined (for compact requests). */
+export function mergeBatches(batches: ReadonlyArray<LogBatch>): LogBatch {
+  if (batches.length === 1) return batches[0] as LogBatch;
+  const byKey = new Map<string, StreamBatch>();
+  for (const b of batches) {
+    for (const s of b.streams) {
+      const key = labelsKey(s.labels);
+      const have = byKey.get(key);
+      if (!have) {
+        byKey.set(key, { labels: s.labels, ts: s.ts.slice(), lines: s.lines.slice(), ...(s.fields ? { fields: s.fields.slice() } : {}) });
+        continue;
+      }
+      const before = have.lines.length;
+      for (let i = 0; i < s.lines.length; i++) {
+        have.ts.push(s.ts[i] as number);
+        have.lines.push(s.lines[i] as string);
+      }
+      if (s.fields || have.fields) {
+        have.fields ??= new Array<Record<string, string> | undefined>(before).fill(undefined);
+        for (let i = 0; i < s.lines.length; i++) have.fields.push(s.fields?.[i]);
+      }
+    }
+  }
+  return { streams: [...byKey.values()] };
+}
