@@ -75,7 +75,7 @@ describe('DiskQueue', () => {
     const seg = join(dir, readdirSync(dir).find((n) => n.endsWith('.seg'))!);
     const bytes = readFileSync(seg);
     const secondAt = RECORD_HEADER + 5;
-    bytes[secondAt + RECORD_HEADER + 2] ^= 0xff; // flip a payload byte of "second"
+    bytes.writeUInt8(bytes.readUInt8(secondAt + RECORD_HEADER + 2) ^ 0xff, secondAt + RECORD_HEADER + 2); // flip a payload byte of "second"
     writeFileSync(seg, bytes);
     const reports: CorruptionReport[] = [];
     const q2 = DiskQueue.open({ dir, maxBytes: 1 << 20, onCorrupt: (r) => reports.push(r) });

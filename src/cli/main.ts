@@ -4,6 +4,7 @@
 import { existsSync } from 'node:fs';
 import { Command, Option } from 'commander';
 import { VERSION } from '../core/version.js';
+import { bufferInspectCommand } from './buffer.js';
 import { checkCommand } from './check.js';
 import { queryCommand } from './query.js';
 import { runCommand } from './run-command.js';
@@ -38,6 +39,16 @@ export async function main(argv: string[]): Promise<void> {
     .option('--mode <mode>', 'run or agent', 'run')
     .action((o: { config?: string; mode: string }) => {
       process.exitCode = checkCommand(o);
+    });
+
+  const buffer = program.command('buffer').description('Disk buffers of sinks.');
+  buffer
+    .command('inspect')
+    .description('Show what disk buffers hold: batches, entries, bytes, time range, top streams, corrupt records (read-only).')
+    .argument('<dir>', 'a data directory (all sinks), a sink directory, or a buffer directory')
+    .addOption(new Option('-o, --output <format>', 'output format').choices(['text', 'json']).default('text'))
+    .action((dir: string, o: { output?: string }) => {
+      process.exitCode = bufferInspectCommand(dir, o);
     });
 
   program

@@ -3,7 +3,7 @@
  * fingerprint), never by path. Saved as one small JSON document with write-temp + fsync + rename
  * (+ directory fsync), so a crash leaves either the old or the new version, never a torn one.
  */
-import { existsSync, readFileSync, renameSync } from 'node:fs';
+import { closeSync, existsSync, openSync, readFileSync, renameSync, writeSync } from 'node:fs';
 import { open, rename } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { FileIdentity } from './identity.js';
@@ -115,10 +115,47 @@ export class CheckpointStore {
     }
   }
 
-  /** Writes the document durably when something changed. */
-  async save(): Promise<void> {
+  /** Written since the last fsync (a power loss could still revert it). */
+  private unsynced = false;
+  /** Generation of the newest fast (unsynced) save, to detect one racing a durable save. */
+  private fastGen = 0;
+  private gen = 0;
+
+  /**
+   * Crash-safe save (write + rename, no fsync): survives a process crash (kill -9), costs
+   * microseconds, so it can follow every acknowledged batch. A power loss may revert it to the last
+   * durable save, which only means re-reading (duplicates), never loss.
+   */
+  saveFast(): void {
     if (!this.dirty) return;
     this.dirty = false;
+    const tmp = `${this.path}.fast.tmp`;
+    try {
+      const fd = openSync(tmp, 'w');
+      try {
+        writeSync(fd, JSON.stringify({ version: 1, checkpoints: this.all() } satisfies Document));
+      } finally {
+        closeSync(fd);
+      }
+      renameSync(tmp, this.path);
+      this.fastGen = ++this.gen;
+      this.unsynced = true;
+    } catch (e) {
+      this.dirty = true;
+      throw e;
+    }
+  }
+
+  /** Number of checkpoints (to decide whether saving after every batch is cheap). */
+  get size(): number {
+    return this.byKey.size;
+  }
+
+  /** Writes the document durably (file and directory fsynced) when something changed since the last durable save. */
+  async save(): Promise<void> {
+    if (!this.dirty && !this.unsynced) return;
+    this.dirty = false;
+    const myGen = ++this.gen;
     const doc: Document = { version: 1, checkpoints: this.all() };
     const tmp = `${this.path}.tmp`;
     try {
@@ -136,9 +173,15 @@ export class CheckpointStore {
       } finally {
         await dh.close();
       }
+      this.unsynced = false;
     } catch (e) {
       this.dirty = true;
       throw e;
+    }
+    if (this.fastGen > myGen) {
+      // A fast save of newer positions ran meanwhile and this rename replaced it: put it back.
+      this.dirty = true;
+      this.saveFast();
     }
   }
 }
