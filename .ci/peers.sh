@@ -7,7 +7,14 @@ set -euo pipefail
 
 packages=(
   rsyslog       # test/interop/syslog.test.ts: omfwd to Vigil's syslog source
-  prometheus    # test/interop/prometheus.test.ts: scrapes a tiny target, remote_write to Vigil; promtool queries both
+  prometheus    # test/interop/prometheus.test.ts, scrape.test.ts: remote_write to Vigil, same scrapes; promtool queries both
+  prometheus-node-exporter      # test/interop/node-exporter.test.ts: same host, same metric values
+  prometheus-blackbox-exporter  # test/interop/blackbox.test.ts: same targets, same verdicts
+  dnsmasq                       # test/interop/blackbox.test.ts: a real DNS server on loopback for the dns probes
+  iputils-ping                  # the icmp probe runs the system ping
+  systemd-journal-remote        # test/interop/journald.test.ts: writes real journal files that journalctl follows
+  rsyslog-elasticsearch         # test/interop/elasticsearch.test.ts: omelasticsearch → Vigil's elasticsearch source
+  libcurl4                      # linked by syslog-ng's http module (extracted below)
 )
 
 need=()
@@ -41,6 +48,14 @@ if [ ! -x "$SNG_ROOT/usr/sbin/syslog-ng" ]; then
     mkdir -p "$SNG_ROOT"
     for f in ./*.deb; do dpkg-deb -x "$f" "$SNG_ROOT"; done
   ) || echo "peers.sh: WARNING: could not fetch syslog-ng; its interop tests will skip" >&2
+fi
+# syslog-ng's http module and its SCL (elasticsearch-http()); both depend only on syslog-ng-core.
+if [ ! -e "$SNG_ROOT/usr/lib/syslog-ng/3.38/libhttp.so" ] || [ ! -e "$SNG_ROOT/usr/share/syslog-ng/include/scl/elasticsearch/elastic-http.conf" ]; then
+  [ "$updated" = 1 ] || apt-get update -qq
+  work2=$(mktemp -d)
+  ( cd "$work2" && apt-get download -qq syslog-ng-mod-http syslog-ng-scl && for f in ./*.deb; do dpkg-deb -x "$f" "$SNG_ROOT"; done ) \
+    || echo "peers.sh: WARNING: could not fetch syslog-ng-mod-http/syslog-ng-scl; syslog-ng elasticsearch interop tests will skip" >&2
+  rm -rf "$work2"
 fi
 libdir=$(echo "$SNG_ROOT"/usr/lib/*-linux-gnu)
 if LD_LIBRARY_PATH="$libdir:$SNG_ROOT/lib/$(basename "$libdir"):$SNG_ROOT/usr/lib/syslog-ng" "$SNG_ROOT/usr/sbin/syslog-ng" --version >/dev/null 2>&1; then

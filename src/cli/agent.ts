@@ -2,11 +2,14 @@
  * Wiring of `vigil agent`: sources, transforms and sinks only — no store, no query API — plus
  * /ready and /metrics. `startAgent` never exits the process; the command decides that.
  */
+import { setAgentDescription } from '../agent-identity/report.js';
+import { describeConfig } from './describe.js';
 import { mkdirSync, readFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import type { FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
-import { collectDefaultMetrics, Registry } from 'prom-client';
+import { Registry } from 'prom-client';
+import { collectProcessMetrics } from '../server/process-metrics.js';
 import { ComponentMetricFamilies } from '../components/metrics.js';
 import { DEFAULT_LISTEN } from '../config/schema.js';
 import type { VigilConfig } from '../config/load.js';
@@ -43,7 +46,7 @@ export async function startAgent(config: VigilConfig, logger: Logger): Promise<R
   }
   mkdirSync(config.dataDir, { recursive: true });
   const registry = new Registry();
-  collectDefaultMetrics({ register: registry, prefix: 'vigil_process_' });
+  collectProcessMetrics(registry);
   const families = new ComponentMetricFamilies(registry);
   const tlsCfg = config.raw.server.tls;
   const tls = tlsCfg ? { cert: readFile(tlsCfg.cert_file, 'cert_file'), key: readFile(tlsCfg.key_file, 'key_file') } : undefined;
@@ -72,6 +75,7 @@ export async function startAgent(config: VigilConfig, logger: Logger): Promise<R
   const shownHost = host === '' || host === '0.0.0.0' || host === '::' ? 'localhost' : host.includes(':') ? `[${host}]` : host;
   ready = true;
   let current = config;
+  setAgentDescription(() => describeConfig(current));
   let stopping: Promise<void> | undefined;
   return {
     url: `${tls ? 'https' : 'http'}://${shownHost}:${boundPort}`,

@@ -6,6 +6,7 @@ import { Command, Option } from 'commander';
 import { VERSION } from '../core/version.js';
 import { bufferInspectCommand } from './buffer.js';
 import { checkCommand } from './check.js';
+import { monitorsCommand } from './monitors.js';
 import { queryCommand } from './query.js';
 import { runCommand } from './run-command.js';
 
@@ -49,6 +50,17 @@ export async function main(argv: string[]): Promise<void> {
     .addOption(new Option('-o, --output <format>', 'output format').choices(['text', 'json']).default('text'))
     .action((dir: string, o: { output?: string }) => {
       process.exitCode = bufferInspectCommand(dir, o);
+    });
+
+  program
+    .command('monitors')
+    .description('Show the state of every monitor: state, since, latency, 24 h uptime, recent latencies, reason.')
+    .addOption(new Option('-o, --output <format>', 'output format').choices(['table', 'json']).default('table'))
+    .option('--fail-on-down', 'exit with status 3 when a monitor is DOWN')
+    .option('--server <url>', 'Vigil server', process.env['VIGIL_SERVER'] ?? 'http://127.0.0.1:9470')
+    .option('--token <token>', 'API token (default: $VIGIL_TOKEN)', process.env['VIGIL_TOKEN'])
+    .action(async (o: { output: 'table' | 'json'; failOnDown?: boolean; server: string; token?: string }) => {
+      process.exitCode = await monitorsCommand({ ...o, failOnDown: o.failOnDown ?? false });
     });
 
   program

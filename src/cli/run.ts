@@ -7,7 +7,8 @@ import { hostname } from 'node:os';
 import { join } from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
-import { collectDefaultMetrics, Registry } from 'prom-client';
+import { Registry } from 'prom-client';
+import { collectProcessMetrics } from '../server/process-metrics.js';
 import { ComponentMetricFamilies } from '../components/metrics.js';
 import type { VigilConfig } from '../config/load.js';
 import { errorMessage, VigilError } from '../core/errors.js';
@@ -21,6 +22,14 @@ import { AppendHub } from '../store/append-hub.js';
 import { LogStore } from '../store/logs/index.js';
 import { MetricsStore } from '../store/metrics/index.js';
 import { exposureProblem, splitListen } from './security.js';
+import { setAgentDescription } from '../agent-identity/report.js';
+import { HostMetrics } from '../hostmetrics/index.js';
+import { ScrapeManager } from '../scrape/index.js';
+import { durationMs } from '../monitor/config.js';
+import { MonitorService } from '../monitor/monitor-service.js';
+import { lookupProbe } from '../monitor/probes/index.js';
+import { AgentRegistry } from '../server/agents/registry.js';
+import { describeConfig } from './describe.js';
 
 export interface RunningVigil {
   config: VigilConfig;
@@ -49,7 +58,7 @@ export async function startVigil(config: VigilConfig, logger: Logger): Promise<R
   mkdirSync(config.dataDir, { recursive: true });
 
   const registry = new Registry();
-  collectDefaultMetrics({ register: registry, prefix: 'vigil_process_' });
+  collectProcessMetrics(registry);
   const families = new ComponentMetricFamilies(registry);
 
   const store = await LogStore.open({
@@ -72,7 +81,25 @@ export async function startVigil(config: VigilConfig, logger: Logger): Promise<R
     throw e;
   }
   metricsStore.start(); // flush and retention timers
+  const hostMetrics = config.raw.host_metrics.enabled
+    ? new HostMetrics({ config: config.raw.host_metrics, appender: metricsStore, logger: logger.child({ component: 'host-metrics' }), hostname: hostname(), registry })
+    : undefined;
+  const monitorSvc = new MonitorService({
+    monitors: config.monitors,
+    appender: metricsStore,
+    dataDir: config.dataDir,
+    logger: logger.child({ component: 'monitors' }),
+    lookupProbe,
+    registry,
+    hostname: hostname(),
+    maxConcurrency: config.raw.monitoring.max_concurrency,
+    historyRetentionMs: durationMs(config.raw.monitoring.history_retention),
+  });
+  const scrape = new ScrapeManager({ configs: config.scrape, appender: metricsStore, logger: logger.child({ component: 'scrape' }), registry, dataDir: join(config.dataDir, 'scrape') });
+  const agents = new AgentRegistry({ dataDir: config.dataDir, logger: logger.child({ component: 'agents' }), metrics: registry });
+  setAgentDescription(() => describeConfig(current));
   const stopStores = async () => {
+    await agents.close();
     await metricsStore.stop();
     await store.stop();
   };
@@ -86,6 +113,7 @@ export async function startVigil(config: VigilConfig, logger: Logger): Promise<R
     throw e;
   }
 
+  let current = config;
   let ready = false;
   let topology = new Topology(config, { logger, families, hostname: hostname(), stores: { logs: hub } });
   const limits = config.raw.server.limits;
@@ -96,6 +124,9 @@ export async function startVigil(config: VigilConfig, logger: Logger): Promise<R
     feed: hub,
     querier: store,
     metricsStore,
+    monitors: monitorSvc,
+    agents,
+    scrape,
     ...(tls ? { tls } : {}),
     engine: new LogQLEngine(store, { maxEntriesLimit: limits.max_query_limit }),
     auth: { tokens: config.raw.server.auth.tokens, publicMetrics: config.raw.server.auth.public_metrics },
@@ -116,9 +147,15 @@ export async function startVigil(config: VigilConfig, logger: Logger): Promise<R
 
   try {
     await topology.start();
+    await monitorSvc.start();
+    await hostMetrics?.start();
+    await scrape.start();
     const { host, port } = splitListen(config.raw.server.listen);
     await server.listen({ host, port });
   } catch (e) {
+    await scrape.stop();
+    await hostMetrics?.stop();
+    await monitorSvc.stop();
     await topology.stop();
     await server.close();
     await stopStores();
@@ -131,7 +168,6 @@ export async function startVigil(config: VigilConfig, logger: Logger): Promise<R
   const url = `${config.raw.server.tls ? 'https' : 'http'}://${shownHost}:${boundPort}`;
   ready = true;
 
-  let current = config;
   let stopping: Promise<void> | undefined;
   return {
     config,
@@ -148,6 +184,10 @@ export async function startVigil(config: VigilConfig, logger: Logger): Promise<R
         await candidate.start();
         topology = candidate;
         current = next;
+        monitorSvc.configure({ maxConcurrency: next.raw.monitoring.max_concurrency, historyRetentionMs: durationMs(next.raw.monitoring.history_retention) });
+        await monitorSvc.reload(next.monitors);
+        await hostMetrics?.reload(next.raw.host_metrics);
+        await scrape.reload(next.scrape);
       } catch (e) {
         logger.error({ error: errorMessage(e) }, 'new configuration failed to start; restoring the previous one');
         topology = new Topology(current, { logger, families, hostname: hostname(), stores: { logs: hub } });
@@ -158,6 +198,9 @@ export async function startVigil(config: VigilConfig, logger: Logger): Promise<R
     stop() {
       stopping ??= (async () => {
         ready = false;
+        await scrape.stop();
+        await hostMetrics?.stop();
+        await monitorSvc.stop();
         await topology.stop();
         // Server first: no remote write or query may reach a stopping store.
         await server.close();

@@ -7,6 +7,13 @@ import consoleSink from '../sinks/console/index.js';
 import fileSink from '../sinks/file/index.js';
 import httpSink from '../sinks/http/index.js';
 import lokiSink from '../sinks/loki/index.js';
+import elasticsearchSink from '../sinks/elasticsearch/index.js';
+import opensearchSink from '../sinks/opensearch/index.js';
+import vigilSink from '../sinks/vigil/index.js';
+import journaldSource from '../sources/journald/index.js';
+import elasticsearchSource from '../sources/elasticsearch/index.js';
+import otlpSource from '../sources/otlp/index.js';
+import httpServerSource from '../sources/http_server/index.js';
 import type { ComponentDefinition, ComponentKind } from './contract.js';
 import filterTransform from '../pipeline/transforms/filter/index.js';
 import labelsTransform from '../pipeline/transforms/labels/index.js';
@@ -31,6 +38,10 @@ const definitions: ComponentDefinition[] = [
   syslogSource,
   execSource,
   stdinSource,
+  journaldSource,
+  elasticsearchSource,
+  otlpSource,
+  httpServerSource,
   // transforms (parsers are transforms)
   jsonParser,
   logfmtParser,
@@ -50,6 +61,9 @@ const definitions: ComponentDefinition[] = [
   httpSink as ComponentDefinition,
   fileSink as ComponentDefinition,
   consoleSink as ComponentDefinition,
+  elasticsearchSink as ComponentDefinition,
+  opensearchSink as ComponentDefinition,
+  vigilSink as ComponentDefinition,
 ];
 
 const byKey = new Map<string, ComponentDefinition>();

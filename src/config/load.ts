@@ -11,6 +11,10 @@ import type { ComponentDefinition, ComponentKind } from '../components/contract.
 import { lookup, typesOf } from '../components/registry.js';
 import { DeliveryKeys, resolveDelivery, type DeliveryConfig, type RawDelivery } from '../pipeline/delivery-config.js';
 import { compileCondition } from '../pipeline/transforms/filter/index.js';
+import { resolveMonitors, type MonitorConfig } from '../monitor/config.js';
+import { lookupProbe, probeTypes } from '../monitor/probes/index.js';
+import { resolveScrapeConfigs, type ResolvedScrapeConfig } from '../scrape/index.js';
+import { parseDuration } from '../core/time.js';
 import { VigilError } from '../core/errors.js';
 import { interpolate, type InterpolationError } from './interpolate.js';
 import { RootSchema, type RootConfigRaw } from './schema.js';
@@ -45,6 +49,10 @@ export interface VigilConfig {
   dataDir: string;
   sources: ResolvedSource[];
   sinks: ResolvedSink[];
+  /** Probes and heartbeats (`monitors:`), validated against their type's schema. */
+  monitors: MonitorConfig[];
+  /** Prometheus-style scrape jobs with `global` defaults applied. */
+  scrape: ResolvedScrapeConfig[];
   /** The file it came from, if any. */
   file: string | undefined;
   /** Defaults that were filled in (for `vigil run` to say what it is doing). */
@@ -222,8 +230,21 @@ export function resolveConfig(value: unknown, opts: LoadOptions, locator?: (path
       issues.push({ path: ['sources', id], message: 'no sink takes from this source (add it to a sink\'s `inputs`)' });
     }
   }
+  const mon = resolveMonitors(raw.monitors, lookupProbe, probeTypes);
+  issues.push(...mon.issues);
+  // resolveScrapeConfigs checks its schema itself; skip it when the root check already complained there.
+  let scrape: ResolvedScrapeConfig[] = [];
+  if (!issues.some((i) => i.path[0] === 'scrape_configs' || i.path[0] === 'global')) {
+    const ms = (d: string | undefined) => (d === undefined ? undefined : (parseDuration(d) ?? 0) / 1000);
+    const sc = resolveScrapeConfigs(raw.scrape_configs ?? [], {
+      scrapeIntervalMs: ms(raw.global?.scrape_interval) ?? 60_000,
+      scrapeTimeoutMs: ms(raw.global?.scrape_timeout) ?? 10_000,
+    });
+    issues.push(...sc.issues);
+    scrape = sc.configs;
+  }
   if (issues.length > 0) finish(issues, opts.file, locator);
-  return { raw, dataDir, sources, sinks, file: opts.file, defaulted };
+  return { raw, dataDir, sources, sinks, monitors: mon.monitors, scrape, file: opts.file, defaulted };
 }
 
 function finish(issues: ConfigIssue[], file: string | undefined, locator?: (path: ReadonlyArray<string | number>, pointAtKey: boolean) => string | undefined): never {

@@ -7,6 +7,9 @@ import { Type, type Static } from '@sinclair/typebox';
 import { LogStoreConfigSchema } from '../store/logs/index.js';
 import { MetricsStoreConfigSchema } from '../store/metrics/index.js';
 import { ByteSize, Duration } from './types.js';
+import { HostMetricsSchema } from '../hostmetrics/index.js';
+import { ScrapeConfigsSchema } from '../scrape/index.js';
+import { MonitoringSchema, MonitorsSectionSchema } from '../monitor/config.js';
 import { BatchSchema, BufferSchema, RequestSchema } from '../pipeline/delivery-config.js';
 
 export const DEFAULT_LISTEN = '127.0.0.1:9470';
@@ -100,6 +103,17 @@ export const RootSchema = Type.Object(
     logging: LoggingSchema,
     sources: Type.Optional(Type.Record(Type.String({ pattern: ComponentId }), SourceEntry, { description: 'Where logs come from, by id.' })),
     sinks: Type.Optional(Type.Record(Type.String({ pattern: ComponentId }), SinkEntry, { description: 'Where logs go, by id.' })),
+    monitors: Type.Optional(MonitorsSectionSchema),
+    monitoring: MonitoringSchema,
+    host_metrics: HostMetricsSchema,
+    global: Type.Optional(Type.Object(
+      {
+        scrape_interval: Type.Optional(Duration({ description: 'Default scrape interval of `scrape_configs` (1m).' })),
+        scrape_timeout: Type.Optional(Duration({ description: 'Default scrape timeout (10s).' })),
+      },
+      { additionalProperties: false, description: 'Defaults for scraping, as in prometheus.yml.' },
+    )),
+    scrape_configs: Type.Optional(ScrapeConfigsSchema),
   },
   { additionalProperties: false },
 );

@@ -2,6 +2,7 @@
  * Schema validation for config and components: TypeBox schemas checked by ajv with all errors
  * collected, each reported with a dotted path (`sources.varlog.include[0]: must be string`).
  */
+import { goRegExp } from '../core/regex.js';
 import type { TSchema } from '@sinclair/typebox';
 import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
 import addFormatsModule from 'ajv-formats';
@@ -21,7 +22,8 @@ const ajv = new Ajv({ allErrors: true, strict: false, useDefaults: true, coerceT
 (addFormatsModule as unknown as (a: Ajv) => void)(ajv);
 ajv.addFormat('prom-duration', { type: 'string', validate: (s: string) => parseDuration(s) !== undefined });
 ajv.addFormat('byte-size', { type: 'string', validate: (s: string) => parseBytes(s) !== undefined });
-ajv.addFormat('regex-re2', { type: 'string', validate: (s: string) => { try { new RegExp(s); return true; } catch { return false; } } });
+// Go/RE2 syntax (`(?i)`, `\\z`, ...) as Prometheus users write it; translated the same way where it is used.
+ajv.addFormat('regex-re2', { type: 'string', validate: (s: string) => { try { goRegExp(s); return true; } catch { return false; } } });
 ajv.addFormat('listen-address', { type: 'string', validate: (s: string) => /^(\[[0-9a-fA-F:.]+\]|[^:\s]*):\d{1,5}$/.test(s) });
 const cache = new WeakMap<object, ValidateFunction>();
 

@@ -4,6 +4,11 @@
  * and Vigil's native status API. One plugin per API area; one error envelope (errors.ts);
  * auth, tenancy and request metrics as hooks on the root instance.
  */
+import type { ScrapeManager } from '../scrape/index.js';
+import type { MonitorService } from '../monitor/monitor-service.js';
+import { registerMonitorRoutes } from '../monitor/routes.js';
+import type { AgentRegistry } from './agents/registry.js';
+import { agentsPlugin } from './agents/routes.js';
 import websocket from '@fastify/websocket';
 import Fastify, { LogController, type FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
@@ -90,6 +95,12 @@ export interface ServerOptions {
   version: string;
   /** The metrics store behind the Prometheus API (/api/v1/query…, /api/v1/write); absent = those routes are not served. */
   metricsStore?: MetricsStore;
+  /** Monitors (probes, heartbeats): their API and the heartbeat push route. */
+  monitors?: MonitorService;
+  /** Agents reporting to this server. */
+  agents?: AgentRegistry;
+  /** Scraping, for /api/v1/targets and /api/v1/metadata. */
+  scrape?: ScrapeManager;
   /** Turns an engine BAD_QUERY error into the message sent to the client (e.g. with a caret under the position). */
   parseErrorFormatter?: (query: string, err: unknown) => string;
 }
@@ -141,8 +152,14 @@ export async function buildServer(opts: ServerOptions): Promise<FastifyInstance>
   if (opts.metricsStore) {
     await app.register(prometheusApiPlugin, {
       store: opts.metricsStore, multiTenant: opts.multiTenant, queryTimeoutMs: lim.queryTimeoutMs, version: opts.version,
+      ...(opts.scrape ? { scrape: opts.scrape } : {}),
     });
     await app.register(remoteWritePlugin, { store: opts.metricsStore, metrics, multiTenant: opts.multiTenant, maxBodyBytes: lim.maxBodyBytes });
   }
+  if (opts.monitors) {
+    const svc = opts.monitors;
+    await app.register(async (s) => registerMonitorRoutes(s, svc));
+  }
+  if (opts.agents) await app.register(agentsPlugin, { registry: opts.agents });
   return app;
 }

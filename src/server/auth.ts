@@ -3,6 +3,7 @@
  * Accepts `Authorization: Bearer <token>` and basic auth with any user name and the token as
  * password (Grafana's Loki data source sends basic auth). Tokens are compared in constant time.
  */
+import { isPublicMonitorPath } from '../monitor/routes.js';
 import { createHash, timingSafeEqual } from 'node:crypto';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { VigilError } from '../core/errors.js';
@@ -50,6 +51,8 @@ export function credentialOf(header: string | undefined): Credential {
 function isExempt(request: FastifyRequest, opts: AuthOptions): boolean {
   const path = request.url.split('?')[0];
   if (path === '/ready') return true;
+  // Heartbeat pushes are authenticated by their own secret token in the path (cron jobs have no API token).
+  if (isPublicMonitorPath(request.url)) return true;
   return opts.publicMetrics && path === '/metrics';
 }
 

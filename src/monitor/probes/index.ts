@@ -1,7 +1,14 @@
 /** The one list of probe types (see probe.ts). */
 import type { ProbeDefinition } from '../probe.js';
+import command from './command/index.js';
+import dns from './dns/index.js';
+import http from './http/index.js';
+import tcp from './tcp/index.js';
+import tls from './tls/index.js';
+import icmp from './icmp/index.js';
+import processProbe from './process/index.js';
 
-const definitions: ProbeDefinition[] = [];
+const definitions: ProbeDefinition[] = [http as ProbeDefinition, tcp as ProbeDefinition, dns as ProbeDefinition, tls as ProbeDefinition, command as ProbeDefinition, icmp as ProbeDefinition, processProbe as ProbeDefinition];
 
 const byType = new Map<string, ProbeDefinition>();
 for (const d of definitions) {

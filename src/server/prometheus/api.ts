@@ -3,6 +3,7 @@
  * engine: query, query_range, series, labels, label values, metadata, buildinfo, targets.
  * Errors use Prometheus's envelope and statuses: bad_data 400, execution 422, timeout 503.
  */
+import { metadataResponse, targetsResponse, type ScrapeManager } from '../../scrape/index.js';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { isVigilError } from '../../core/errors.js';
 import { isValidLabelName, type LabelMatcher } from '../../core/labels.js';
@@ -21,6 +22,8 @@ export interface PrometheusApiOptions {
   /** Longest a query may run; a smaller `timeout` parameter shortens it. */
   queryTimeoutMs: number;
   version: string;
+  /** Scraping, for /api/v1/targets and /api/v1/metadata. */
+  scrape?: ScrapeManager;
   /** Wall clock in ms (tests pin it). */
   now?: () => number;
 }
@@ -196,9 +199,16 @@ export async function prometheusApiPlugin(app: FastifyInstance, opts: Prometheus
     },
   });
 
-  // Vigil keeps no metric metadata (remote write 1.0 sends it separately; it is not stored yet).
-  route('/api/v1/metadata', async () => success({}));
-  route('/api/v1/targets', async () => success({ activeTargets: [], droppedTargets: [], droppedTargetCounts: {} }));
+  // Metadata comes from scrapes (remote write 1.0 sends it separately; that is not stored yet).
+  route('/api/v1/metadata', async (_r, form) => {
+    const lim = form.get('limit') ?? '';
+    const lpm = form.get('limit_per_metric') ?? '';
+    if (!opts.scrape) return success({});
+    return success(metadataResponse(opts.scrape, { metric: form.get('metric') || undefined, limit: lim === '' ? undefined : Number(lim), limitPerMetric: lpm === '' ? undefined : Number(lpm) }));
+  });
+  route('/api/v1/targets', async (_r, form) =>
+    success(opts.scrape ? targetsResponse(opts.scrape, { state: form.get('state'), scrapePool: form.get('scrapePool') }) : { activeTargets: [], droppedTargets: [], droppedTargetCounts: {} }),
+  );
   route('/api/v1/status/buildinfo', async () =>
     success({ version: opts.version, revision: '', branch: '', buildUser: '', buildDate: '', goVersion: `node${process.versions.node}` }),
   );

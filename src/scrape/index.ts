@@ -1,0 +1,13 @@
+export { ScrapeConfigsSchema, ScrapeConfigSchema, resolveScrapeConfigs, formatPromDuration, DEFAULT_SCRAPE_DEFAULTS } from './config.js';
+export type { ResolvedScrapeConfig, ScrapeConfigInput, ScrapeDefaults, TargetGroup } from './config.js';
+export { RelabelConfigSchema, compileRelabelConfigs, relabel, expandTemplate, RELABEL_ACTIONS } from './relabel.js';
+export type { CompiledRelabel, RelabelConfig, RelabelAction } from './relabel.js';
+export { parseExposition, formatOf, parseGoFloat, ExpositionParseError, SCRAPE_ACCEPT_HEADER } from './parse.js';
+export type { ExpositionFormat, MetricMetadata, ParsedExposition } from './parse.js';
+export { ScrapeManager } from './manager.js';
+export type { ScrapeManagerOptions, ActiveTargetInfo } from './manager.js';
+export { targetsResponse, metadataResponse } from './api.js';
+export type { PromActiveTarget, PromTargetsData } from './api.js';
+export { FileDiscovery, parseFileSd } from './file-sd.js';
+export { populateLabels, publicLabels, scrapeUrl } from './target.js';
+export { ScrapeLoop } from './loop.js';
