@@ -197,6 +197,7 @@ describe('SinkRunner', () => {
     await again.r.start();
     await until(() => dest.taken.length === 500);
     assert.ok(sizes.every((s) => s <= 100), `request sizes ${sizes.join(',')}`);
+    assert.equal(dest.maxInFlight, 1, 'a backlog read from disk still respects concurrency 1');
     await again.r.stop();
   });
 });

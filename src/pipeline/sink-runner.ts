@@ -185,12 +185,17 @@ export class SinkRunner {
   }
 
   private hasWork(): boolean {
-    return this.queue ? !this.queue.drained() : this.mem.length > 0;
+    return this.queue ? this.readAhead.length > 0 || !this.queue.drained() : this.mem.length > 0;
   }
 
   /** Entries known to be waiting (memory) or a large number when the disk has unread data (unknown count). */
   private available(): number {
-    if (this.queue) return this.queue.drained() ? 0 : Number.MAX_SAFE_INTEGER;
+    if (this.queue) {
+      if (!this.queue.drained()) return Number.MAX_SAFE_INTEGER;
+      let n = 0;
+      for (const r of this.readAhead) n += r.events;
+      return n;
+    }
     let n = 0;
     for (const m of this.mem) n += m.events;
     return n;
@@ -223,34 +228,39 @@ export class SinkRunner {
     return true;
   }
 
+  /** Records read from the disk buffer but not yet in a request (read ahead in chunks). */
+  private readAhead: Array<{ seq: number; batch: LogBatch; events: number }> = [];
+
   private async takeDisk(): Promise<boolean> {
     const q = this.queue as DiskQueue;
     const { maxEvents, maxBytes } = this.o.delivery.batch;
-    // Buffered payloads are JSON (~1.3× the line bytes); read about one request's worth.
-    const records = await q.next(Math.max(1, maxEvents), Math.max(64 * 1024, maxBytes));
-    if (records.length === 0) return false;
+    if (this.readAhead.length === 0) {
+      const records = await q.next(256, Math.max(64 * 1024, maxBytes));
+      for (const r of records) {
+        try {
+          const b = decodeBatch(r.payload);
+          this.readAhead.push({ seq: r.seq, batch: b, events: batchSize(b) });
+        } catch (e) {
+          this.o.metrics.error('receiving');
+          this.o.logger.error({ error: errorMessage(e) }, 'undecodable record in the disk buffer; skipped');
+          q.ack(r.seq);
+        }
+      }
+    }
+    if (this.readAhead.length === 0) return false;
+    // One request: records until it holds max_events (a record larger than that is sent whole).
     const batches: LogBatch[] = [];
     const seqs: number[] = [];
     let events = 0;
-    for (const r of records) {
-      try {
-        const b = decodeBatch(r.payload);
-        batches.push(b);
-        events += batchSize(b);
-      } catch (e) {
-        this.o.metrics.error('receiving');
-        this.o.logger.error({ error: errorMessage(e) }, 'undecodable record in the disk buffer; skipped');
-        q.ack(r.seq);
-        continue;
-      }
-      seqs.push(r.seq);
-      if (events >= maxEvents) {
-        // Records beyond the event limit go into the next request.
-        this.launchDisk(q, batches.splice(0), seqs.splice(0));
-        events = 0;
-      }
+    while (this.readAhead.length > 0) {
+      const next = this.readAhead[0] as { seq: number; batch: LogBatch; events: number };
+      if (batches.length > 0 && events + next.events > maxEvents) break;
+      this.readAhead.shift();
+      batches.push(next.batch);
+      seqs.push(next.seq);
+      events += next.events;
     }
-    if (batches.length > 0) this.launchDisk(q, batches, seqs);
+    this.launchDisk(q, batches, seqs);
     return true;
   }
 

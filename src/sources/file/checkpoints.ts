@@ -4,7 +4,7 @@
  * (+ directory fsync), so a crash leaves either the old or the new version, never a torn one.
  */
 import { closeSync, existsSync, openSync, readFileSync, renameSync, writeSync } from 'node:fs';
-import { open, rename } from 'node:fs/promises';
+import { open } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { FileIdentity } from './identity.js';
 
@@ -117,8 +117,7 @@ export class CheckpointStore {
 
   /** Written since the last fsync (a power loss could still revert it). */
   private unsynced = false;
-  /** Generation of the newest fast (unsynced) save, to detect one racing a durable save. */
-  private fastGen = 0;
+  /** Counts fast saves, to tell whether one ran while a durable save was syncing. */
   private gen = 0;
 
   /**
@@ -138,7 +137,7 @@ export class CheckpointStore {
         closeSync(fd);
       }
       renameSync(tmp, this.path);
-      this.fastGen = ++this.gen;
+      this.gen++;
       this.unsynced = true;
     } catch (e) {
       this.dirty = true;
@@ -151,37 +150,27 @@ export class CheckpointStore {
     return this.byKey.size;
   }
 
-  /** Writes the document durably (file and directory fsynced) when something changed since the last durable save. */
+  /**
+   * Makes the newest document durable: installs it with a fast save, then fsyncs that file and the
+   * directory. An older document never replaces a newer one (a save racing this one only renames a
+   * newer document into place, which then stays marked unsynced).
+   */
   async save(): Promise<void> {
-    if (!this.dirty && !this.unsynced) return;
-    this.dirty = false;
-    const myGen = ++this.gen;
-    const doc: Document = { version: 1, checkpoints: this.all() };
-    const tmp = `${this.path}.tmp`;
+    if (this.dirty) this.saveFast();
+    if (!this.unsynced) return;
+    const gen = this.gen;
+    const fh = await open(this.path, 'r');
     try {
-      const fh = await open(tmp, 'w');
-      try {
-        await fh.writeFile(JSON.stringify(doc));
-        await fh.sync();
-      } finally {
-        await fh.close();
-      }
-      await rename(tmp, this.path);
-      const dh = await open(this.dir, 'r');
-      try {
-        await dh.sync();
-      } finally {
-        await dh.close();
-      }
-      this.unsynced = false;
-    } catch (e) {
-      this.dirty = true;
-      throw e;
+      await fh.sync();
+    } finally {
+      await fh.close();
     }
-    if (this.fastGen > myGen) {
-      // A fast save of newer positions ran meanwhile and this rename replaced it: put it back.
-      this.dirty = true;
-      this.saveFast();
+    const dh = await open(this.dir, 'r');
+    try {
+      await dh.sync();
+    } finally {
+      await dh.close();
     }
+    if (this.gen === gen) this.unsynced = false;
   }
 }
