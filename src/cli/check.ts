@@ -14,7 +14,19 @@ export function formatGraph(config: VigilConfig): string {
     lines.push(`  ${s.id}  [${s.type}]${include ? `  ${include.join(', ')}` : ''}`);
   }
   lines.push(`sinks (${config.sinks.length})`);
-  for (const k of config.sinks) lines.push(`  ${k.id}  [${k.type}]  ← ${k.inputs.join(', ') || '(nothing)'}`);
+  for (const k of config.sinks) {
+    const d = k.delivery;
+    const how = `${d.buffer.type} buffer${d.request.concurrency === 1 ? '' : `, ${d.request.concurrency} requests`}${d.condition ? `, when ${d.condition}` : ''}`;
+    lines.push(`  ${k.id}  [${k.type}]  ← ${k.inputs.join(', ') || '(nothing)'}  (${how})`);
+  }
+  if (config.monitors.length > 0) {
+    lines.push(`monitors (${config.monitors.length})`);
+    for (const m of config.monitors) lines.push(`  ${m.name}  [${m.type}]  every ${m.intervalMs / 1000}s`);
+  }
+  if (config.scrape.length > 0) {
+    lines.push(`scrape jobs (${config.scrape.length})`);
+    for (const j of config.scrape) lines.push(`  ${j.jobName}  every ${j.intervalMs / 1000}s`);
+  }
   lines.push('graph');
   for (const s of config.sources) {
     const stages = s.stages.map((st) => st.type).join(' → ');

@@ -2,6 +2,11 @@
  * Renders the reference of every config section and component type from their schemas, whose
  * descriptions are the user docs. `npm run docs` writes docs/configuration.md; a test keeps it current.
  */
+import { HostMetricsSchema } from '../hostmetrics/index.js';
+import { HeartbeatSchema, MonitorCommonSchema, MonitoringSchema } from '../monitor/config.js';
+import { allProbes } from '../monitor/probes/index.js';
+import { BatchSchema, BufferSchema, RequestSchema } from '../pipeline/delivery-config.js';
+import { ScrapeConfigsSchema } from '../scrape/index.js';
 import type { TSchema } from '@sinclair/typebox';
 import { allDefinitions } from '../components/registry.js';
 import { LoggingSchema, ServerSchema, StorageSchema } from './schema.js';
@@ -54,6 +59,10 @@ function table(schema: TSchema, prefix = ''): string {
   return out.join('\n');
 }
 
+function ScrapeConfigSchemaItem(): TSchema {
+  return (ScrapeConfigsSchema as unknown as { items: TSchema }).items;
+}
+
 export function renderConfigDocs(): string {
   const parts: string[] = [
     '# Configuration reference',
@@ -98,9 +107,53 @@ export function renderConfigDocs(): string {
   ];
   for (const kind of ['source', 'transform', 'sink'] as const) {
     parts.push(`### ${kind === 'transform' ? 'Transforms (pipeline stages)' : `${kind[0]?.toUpperCase()}${kind.slice(1)}s`}`, '');
+    if (kind === 'sink') {
+      parts.push(
+        'Every sink also takes these delivery options (beside `inputs`): its buffer, how requests are formed, how many run at once, and which entries it takes.',
+        '',
+        '| key | type | default | description |',
+        '|---|---|---|---|',
+        `| \`condition\` | string |  | Routing: LogQL line and label filters an entry must pass to reach this sink, e.g. \`| level=~"error|fatal"\`. |`.replace(/\|(?= level|fatal)/g, '\\|'),
+        '',
+        table(BufferSchema, 'buffer.'),
+        '',
+        table(BatchSchema, 'batch.'),
+        '',
+        table(RequestSchema, 'request.'),
+        '',
+        'The default buffer is `disk` for sinks that send over the network (' + allDefinitions().filter((d) => d.kind === 'sink' && d.defaultBuffer === 'disk').map((d) => `\`${d.type}\``).join(', ') + ') and `memory` for the others.',
+        '',
+      );
+    }
     for (const d of allDefinitions().filter((x) => x.kind === kind).sort((a, b) => a.type.localeCompare(b.type))) {
       parts.push(`#### \`${d.type}\``, '', d.description, '', table(d.schema), '', 'Example:', '', '```json', JSON.stringify({ type: d.type, ...d.example }, null, 2), '```', '');
     }
   }
+  parts.push(
+    '## monitors',
+    '',
+    'Probes and heartbeats, keyed by a name you choose. Every monitor takes these keys, plus the options of its type:',
+    '',
+    table(MonitorCommonSchema),
+    '',
+    '### `heartbeat`',
+    '',
+    'A push monitor (dead-man\'s switch): a job calls `/api/vigil/v1/push/<token>`; DOWN when no ping arrives for `interval + grace`.',
+    '',
+    table(HeartbeatSchema),
+    '',
+  );
+  for (const p of [...allProbes()].sort((a, b) => a.type.localeCompare(b.type))) {
+    parts.push(`### \`${p.type}\``, '', p.description, '', table(p.schema), '', 'Example:', '', '```json', JSON.stringify({ type: p.type, ...p.example }, null, 2), '```', '');
+  }
+  parts.push('## monitoring', '', table(MonitoringSchema, 'monitoring.'), '', '## host_metrics', '', table(HostMetricsSchema, 'host_metrics.'), '');
+  parts.push(
+    '## scrape_configs',
+    '',
+    'Prometheus\'s own `scrape_configs` syntax (with `global.scrape_interval` and `global.scrape_timeout` as defaults); a block copied from prometheus.yml works unchanged.',
+    '',
+    table(ScrapeConfigSchemaItem(), 'scrape_configs[].'),
+    '',
+  );
   return `${parts.join('\n')}\n`;
 }
