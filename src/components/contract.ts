@@ -108,6 +108,8 @@ export interface SinkDefinition<S extends TObject = TObject> extends DefinitionB
   kind: 'sink';
   /** The buffer a sink gets when its config names none: `disk` for sinks that send over the network. */
   defaultBuffer?: 'memory' | 'disk';
+  /** Requests in flight when the config names none (default 1); the store overlaps appends to share fsyncs. */
+  defaultConcurrency?: number;
   build(config: Static<S>, ctx: ComponentContext): Sink;
 }
 

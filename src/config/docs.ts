@@ -121,7 +121,7 @@ export function renderConfigDocs(): string {
         '',
         table(RequestSchema, 'request.'),
         '',
-        'The default buffer is `disk` for sinks that send over the network (' + allDefinitions().filter((d) => d.kind === 'sink' && d.defaultBuffer === 'disk').map((d) => `\`${d.type}\``).join(', ') + ') and `memory` for the others.',
+        'The default buffer is `disk` for sinks that send over the network (' + allDefinitions().filter((d) => d.kind === 'sink' && d.defaultBuffer === 'disk').map((d) => `\`${d.type}\``).join(', ') + ') and `memory` for the others. Requests in flight default to 1, except ' + allDefinitions().filter((d) => d.kind === 'sink' && (d.defaultConcurrency ?? 1) !== 1).map((d) => `\`${d.type}\` (${d.kind === 'sink' ? d.defaultConcurrency : ''})`).join(', ') + '.',
         '',
       );
     }

@@ -221,8 +221,8 @@ export function resolveConfig(value: unknown, opts: LoadOptions, locator?: (path
       }
     }
     if (base) {
-      const defaultBuffer = base.def.kind === 'sink' ? (base.def.defaultBuffer ?? 'memory') : 'memory';
-      sinks.push({ ...base, kind: 'sink', inputs, delivery: resolveDelivery(entry as RawDelivery, defaultBuffer) });
+      const def = base.def.kind === 'sink' ? base.def : undefined;
+      sinks.push({ ...base, kind: 'sink', inputs, delivery: resolveDelivery(entry as RawDelivery, def?.defaultBuffer ?? 'memory', def?.defaultConcurrency ?? 1) });
     }
   }
   for (const id of sourceIds) {

@@ -58,7 +58,7 @@ export interface RawDelivery {
 }
 
 /** Resolves the options of a sink entry (already schema-valid) with the type's default buffer. */
-export function resolveDelivery(raw: RawDelivery, defaultBuffer: 'memory' | 'disk'): DeliveryConfig {
+export function resolveDelivery(raw: RawDelivery, defaultBuffer: 'memory' | 'disk', defaultConcurrency = 1): DeliveryConfig {
   const type = raw.buffer?.type ?? defaultBuffer;
   return {
     buffer: {
@@ -71,7 +71,7 @@ export function resolveDelivery(raw: RawDelivery, defaultBuffer: 'memory' | 'dis
       maxBytes: parseBytes(raw.batch?.max_bytes ?? '8MB') ?? 8e6,
       timeoutMs: (parseDuration(raw.batch?.timeout ?? '0s') ?? 0) / 1000,
     },
-    request: { concurrency: raw.request?.concurrency ?? 1, maxConcurrency: raw.request?.max_concurrency ?? 64 },
+    request: { concurrency: raw.request?.concurrency ?? defaultConcurrency, maxConcurrency: raw.request?.max_concurrency ?? 64 },
     ...(raw.condition !== undefined ? { condition: raw.condition } : {}),
   };
 }

@@ -19,6 +19,7 @@ const schema = Type.Object(
 export default defineSink({
   kind: 'sink',
   type: 'store',
+  defaultConcurrency: 4,
   description: 'Writes into the embedded log store (only in `vigil run`).',
   schema,
   example: { tenant: DEFAULT_TENANT },
