@@ -17,6 +17,13 @@ import { errorMessage, VigilError } from '../core/errors.js';
 import { VERSION } from '../core/version.js';
 import { Topology } from '../pipeline/topology.js';
 import { buildAgentServer } from '../server/agent-app.js';
+import { join } from 'node:path';
+import { HostMetrics } from '../hostmetrics/index.js';
+import { RemoteWriteGroup, resolveRemoteWriteConfigs, type ResolvedRemoteWriteConfig } from '../metrics/remote-write/index.js';
+import { durationMs } from '../monitor/config.js';
+import { MonitorService } from '../monitor/monitor-service.js';
+import { lookupProbe } from '../monitor/probes/index.js';
+import { ScrapeManager } from '../scrape/index.js';
 import { exposureProblem, splitListen } from './security.js';
 
 /** An agent beside a `vigil run` on the same host must not fight over 9470. */
@@ -37,12 +44,25 @@ function readFile(path: string, key: string): Buffer {
   }
 }
 
+/** remote_write to the servers of the first `vigil` sink (in turn, failing over like the sink), with its token and TLS settings. */
+function derivedRemoteWrite(config: VigilConfig): ResolvedRemoteWriteConfig[] {
+  const sink = config.sinks.find((s) => s.type === 'vigil');
+  if (!sink) return [];
+  const c = sink.config as { servers: string[]; token?: string; tls?: { ca_file?: string; cert_file?: string; key_file?: string; server_name?: string; insecure_skip_verify?: boolean } };
+  const server = c.servers[0];
+  if (!server) return [];
+  const tls = c.tls ? Object.fromEntries(Object.entries(c.tls).filter(([k]) => ['ca_file', 'cert_file', 'key_file', 'server_name', 'insecure_skip_verify'].includes(k))) : undefined;
+  const r = resolveRemoteWriteConfigs([{ url: `${server.replace(/\/+$/, '')}/api/v1/write`, name: `sink-${sink.id}`, ...(c.token ? { authorization: { credentials: c.token } } : {}), ...(tls ? { tls_config: tls } : {}) }]);
+  if (r.issues.length > 0) throw new VigilError('CONFIG_INVALID', `remote write derived from sinks.${sink.id}: ${r.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`);
+  return r.configs.map((cfg) => ({ ...cfg, failoverUrls: c.servers.slice(1).map((s) => `${s.replace(/\/+$/, '')}/api/v1/write`) }));
+}
+
 export async function startAgent(config: VigilConfig, logger: Logger): Promise<RunningAgent> {
   const listen = config.raw.server.listen === DEFAULT_LISTEN ? DEFAULT_AGENT_LISTEN : config.raw.server.listen;
   const problem = exposureProblem(listen, config.raw.server.auth.tokens);
   if (problem) throw new Error(problem);
-  if (config.sinks.length === 0) {
-    throw new VigilError('CONFIG_INVALID', 'an agent needs at least one sink (e.g. `loki` pointing at a Vigil server\'s /loki/api/v1/push); see docs/configuration.md');
+  if (config.sinks.length === 0 && config.remoteWrite.length === 0) {
+    throw new VigilError('CONFIG_INVALID', 'an agent needs at least one sink (e.g. `vigil` pointing at a Vigil server) or a `remote_write` destination; see docs/configuration.md');
   }
   mkdirSync(config.dataDir, { recursive: true });
   const registry = new Registry();
@@ -53,6 +73,38 @@ export async function startAgent(config: VigilConfig, logger: Logger): Promise<R
   let ready = false;
   const deps = { logger, families, hostname: hostname(), stores: {} };
   let topology = new Topology(config, deps);
+  // Metrics an agent produces (host metrics, probes from this location, scrapes) are remote-written:
+  // to `remote_write:` when configured, else to the first server of a `vigil` sink.
+  const metricsTargets = (c: VigilConfig) => (c.remoteWrite.length > 0 ? c.remoteWrite : derivedRemoteWrite(c));
+  const remoteWrite = new RemoteWriteGroup({ configs: metricsTargets(config), dataDir: config.dataDir, logger: logger.child({ component: 'remote-write' }), registry });
+  const hostMetrics = config.raw.host_metrics.enabled && remoteWrite.enabled
+    ? new HostMetrics({ config: config.raw.host_metrics, appender: remoteWrite, logger: logger.child({ component: 'host-metrics' }), hostname: hostname(), registry })
+    : undefined;
+  if (!remoteWrite.enabled && (config.raw.host_metrics.enabled || config.monitors.length > 0 || config.scrape.length > 0)) {
+    logger.warn('host metrics, monitors and scrapes need a destination in vigil agent (a `vigil` sink or `remote_write:`); they are off');
+  }
+  const monitorSvc = remoteWrite.enabled
+    ? new MonitorService({
+        monitors: config.monitors,
+        appender: remoteWrite,
+        dataDir: config.dataDir,
+        logger: logger.child({ component: 'monitors' }),
+        lookupProbe,
+        registry,
+        hostname: hostname(),
+        maxConcurrency: config.raw.monitoring.max_concurrency,
+        historyRetentionMs: durationMs(config.raw.monitoring.history_retention),
+      })
+    : undefined;
+  const scrape = remoteWrite.enabled
+    ? new ScrapeManager({ configs: config.scrape, appender: remoteWrite, logger: logger.child({ component: 'scrape' }), registry, dataDir: join(config.dataDir, 'scrape') })
+    : undefined;
+  const stopMetrics = async () => {
+    await scrape?.stop();
+    await hostMetrics?.stop();
+    await monitorSvc?.stop();
+    await remoteWrite.stop();
+  };
   const server = await buildAgentServer({
     logger: logger.child({ component: 'server' }),
     registry,
@@ -64,8 +116,13 @@ export async function startAgent(config: VigilConfig, logger: Logger): Promise<R
   const { host, port } = splitListen(listen);
   try {
     await topology.start();
+    await remoteWrite.start();
+    await monitorSvc?.start();
+    await hostMetrics?.start();
+    await scrape?.start();
     await server.listen({ host, port });
   } catch (e) {
+    await stopMetrics();
     await topology.stop();
     await server.close();
     throw e;
@@ -87,6 +144,11 @@ export async function startAgent(config: VigilConfig, logger: Logger): Promise<R
         await candidate.start();
         topology = candidate;
         current = next;
+        await remoteWrite.reload(metricsTargets(next));
+        monitorSvc?.configure({ maxConcurrency: next.raw.monitoring.max_concurrency, historyRetentionMs: durationMs(next.raw.monitoring.history_retention) });
+        await monitorSvc?.reload(next.monitors);
+        await hostMetrics?.reload(next.raw.host_metrics);
+        await scrape?.reload(next.scrape);
       } catch (e) {
         logger.error({ error: errorMessage(e) }, 'new configuration failed to start; restoring the previous one');
         topology = new Topology(current, deps);
@@ -97,6 +159,7 @@ export async function startAgent(config: VigilConfig, logger: Logger): Promise<R
     stop() {
       stopping ??= (async () => {
         ready = false;
+        await stopMetrics();
         await topology.stop();
         await server.close();
       })();

@@ -25,6 +25,7 @@ import { exposureProblem, splitListen } from './security.js';
 import { setAgentDescription } from '../agent-identity/report.js';
 import { HostMetrics } from '../hostmetrics/index.js';
 import { ScrapeManager } from '../scrape/index.js';
+import { RemoteWriteGroup } from '../metrics/remote-write/index.js';
 import { durationMs } from '../monitor/config.js';
 import { MonitorService } from '../monitor/monitor-service.js';
 import { lookupProbe } from '../monitor/probes/index.js';
@@ -81,12 +82,15 @@ export async function startVigil(config: VigilConfig, logger: Logger): Promise<R
     throw e;
   }
   metricsStore.start(); // flush and retention timers
+  // Samples Vigil produces go to the store and to every remote_write destination.
+  const remoteWrite = new RemoteWriteGroup({ configs: config.remoteWrite, dataDir: config.dataDir, logger: logger.child({ component: 'remote-write' }), registry });
+  const sampleSink = remoteWrite.withStore(metricsStore);
   const hostMetrics = config.raw.host_metrics.enabled
-    ? new HostMetrics({ config: config.raw.host_metrics, appender: metricsStore, logger: logger.child({ component: 'host-metrics' }), hostname: hostname(), registry })
+    ? new HostMetrics({ config: config.raw.host_metrics, appender: sampleSink, logger: logger.child({ component: 'host-metrics' }), hostname: hostname(), registry })
     : undefined;
   const monitorSvc = new MonitorService({
     monitors: config.monitors,
-    appender: metricsStore,
+    appender: sampleSink,
     dataDir: config.dataDir,
     logger: logger.child({ component: 'monitors' }),
     lookupProbe,
@@ -95,7 +99,7 @@ export async function startVigil(config: VigilConfig, logger: Logger): Promise<R
     maxConcurrency: config.raw.monitoring.max_concurrency,
     historyRetentionMs: durationMs(config.raw.monitoring.history_retention),
   });
-  const scrape = new ScrapeManager({ configs: config.scrape, appender: metricsStore, logger: logger.child({ component: 'scrape' }), registry, dataDir: join(config.dataDir, 'scrape') });
+  const scrape = new ScrapeManager({ configs: config.scrape, appender: sampleSink, logger: logger.child({ component: 'scrape' }), registry, dataDir: join(config.dataDir, 'scrape') });
   const agents = new AgentRegistry({ dataDir: config.dataDir, logger: logger.child({ component: 'agents' }), metrics: registry });
   setAgentDescription(() => describeConfig(current));
   const stopStores = async () => {
@@ -147,6 +151,7 @@ export async function startVigil(config: VigilConfig, logger: Logger): Promise<R
 
   try {
     await topology.start();
+    await remoteWrite.start();
     await monitorSvc.start();
     await hostMetrics?.start();
     await scrape.start();
@@ -156,6 +161,7 @@ export async function startVigil(config: VigilConfig, logger: Logger): Promise<R
     await scrape.stop();
     await hostMetrics?.stop();
     await monitorSvc.stop();
+    await remoteWrite.stop();
     await topology.stop();
     await server.close();
     await stopStores();
@@ -188,6 +194,7 @@ export async function startVigil(config: VigilConfig, logger: Logger): Promise<R
         await monitorSvc.reload(next.monitors);
         await hostMetrics?.reload(next.raw.host_metrics);
         await scrape.reload(next.scrape);
+        await remoteWrite.reload(next.remoteWrite);
       } catch (e) {
         logger.error({ error: errorMessage(e) }, 'new configuration failed to start; restoring the previous one');
         topology = new Topology(current, { logger, families, hostname: hostname(), stores: { logs: hub } });
@@ -201,6 +208,7 @@ export async function startVigil(config: VigilConfig, logger: Logger): Promise<R
         await scrape.stop();
         await hostMetrics?.stop();
         await monitorSvc.stop();
+        await remoteWrite.stop();
         await topology.stop();
         // Server first: no remote write or query may reach a stopping store.
         await server.close();

@@ -14,6 +14,7 @@ import { compileCondition } from '../pipeline/transforms/filter/index.js';
 import { resolveMonitors, type MonitorConfig } from '../monitor/config.js';
 import { lookupProbe, probeTypes } from '../monitor/probes/index.js';
 import { resolveScrapeConfigs, type ResolvedScrapeConfig } from '../scrape/index.js';
+import { resolveRemoteWriteConfigs, type ResolvedRemoteWriteConfig } from '../metrics/remote-write/index.js';
 import { parseDuration } from '../core/time.js';
 import { VigilError } from '../core/errors.js';
 import { interpolate, type InterpolationError } from './interpolate.js';
@@ -53,6 +54,8 @@ export interface VigilConfig {
   monitors: MonitorConfig[];
   /** Prometheus-style scrape jobs with `global` defaults applied. */
   scrape: ResolvedScrapeConfig[];
+  /** `remote_write:` destinations (Prometheus syntax), defaults applied. */
+  remoteWrite: ResolvedRemoteWriteConfig[];
   /** The file it came from, if any. */
   file: string | undefined;
   /** Defaults that were filled in (for `vigil run` to say what it is doing). */
@@ -243,8 +246,14 @@ export function resolveConfig(value: unknown, opts: LoadOptions, locator?: (path
     issues.push(...sc.issues);
     scrape = sc.configs;
   }
+  let remoteWrite: ResolvedRemoteWriteConfig[] = [];
+  if (!issues.some((i) => i.path[0] === 'remote_write')) {
+    const rw = resolveRemoteWriteConfigs(raw.remote_write);
+    issues.push(...rw.issues);
+    remoteWrite = rw.configs;
+  }
   if (issues.length > 0) finish(issues, opts.file, locator);
-  return { raw, dataDir, sources, sinks, monitors: mon.monitors, scrape, file: opts.file, defaulted };
+  return { raw, dataDir, sources, sinks, monitors: mon.monitors, scrape, remoteWrite, file: opts.file, defaulted };
 }
 
 function finish(issues: ConfigIssue[], file: string | undefined, locator?: (path: ReadonlyArray<string | number>, pointAtKey: boolean) => string | undefined): never {

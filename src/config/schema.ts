@@ -9,6 +9,7 @@ import { MetricsStoreConfigSchema } from '../store/metrics/index.js';
 import { ByteSize, Duration } from './types.js';
 import { HostMetricsSchema } from '../hostmetrics/index.js';
 import { ScrapeConfigsSchema } from '../scrape/index.js';
+import { RemoteWriteConfigsSchema } from '../metrics/remote-write/index.js';
 import { MonitoringSchema, MonitorsSectionSchema } from '../monitor/config.js';
 import { BatchSchema, BufferSchema, RequestSchema } from '../pipeline/delivery-config.js';
 
@@ -114,6 +115,7 @@ export const RootSchema = Type.Object(
       { additionalProperties: false, description: 'Defaults for scraping, as in prometheus.yml.' },
     )),
     scrape_configs: Type.Optional(ScrapeConfigsSchema),
+    remote_write: Type.Optional(RemoteWriteConfigsSchema),
   },
   { additionalProperties: false },
 );

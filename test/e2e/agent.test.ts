@@ -45,4 +45,41 @@ describe('vigil agent end to end', () => {
     await agent.stop();
     await server.stop();
   });
+
+  it('an agent with the vigil sink: logs, its report, and its host metrics and probe results (remote-written) reach the server', async () => {
+    const dir = tempDir();
+    const token = 'agent-e2e-token-0123456789abcdef';
+    const server = await startVigilProcess(dir, `server:\n  listen: 127.0.0.1:0\n  auth: { tokens: ["${token}"] }\nstorage:\n  path: ${join(dir, 'server-data')}\nlogging:\n  format: json\nsources: {}\nsinks: {}\nhost_metrics:\n  enabled: false\n`, {}, 'run', 'server.yaml');
+    children.push(server);
+    mkdirSync(join(dir, 'logs'));
+    writeFileSync(join(dir, 'logs', 'edge.log'), 'hello from the edge\n');
+    const agent = await startVigilProcess(
+      dir,
+      `server:\n  listen: 127.0.0.1:0\nstorage:\n  path: ${join(dir, 'agent-data')}\nlogging:\n  format: json\nsources:\n  edge:\n    type: file\n    include: ["${join(dir, 'logs')}/*.log"]\n    start_at: beginning\n    labels: { service: edge }\nsinks:\n  central:\n    type: vigil\n    servers: ["http://127.0.0.1:1", "${server.url}"]\n    token: ${token}\n    report_interval: 1s\nhost_metrics:\n  interval: 1s\n  collectors: [loadavg]\nmonitors:\n  server-ready:\n    type: http\n    url: ${server.url}/ready\n    interval: 1s\n    timeout: 500ms\n`,
+      {},
+      'agent',
+      'agent.yaml',
+    );
+    children.push(agent);
+    const auth = { authorization: `Bearer ${token}` };
+    await eventually(async () => {
+      const r = await runCli(['query', '{service="edge"}', '--server', server.url, '--token', token, '--output', 'raw']);
+      return r.stdout.includes('hello from the edge');
+    }, 40_000, 'the log line at the server (after failing over from the dead first server)');
+    const agents = await eventually(async () => {
+      const r = (await (await fetch(`${server.url}/api/vigil/v1/agents`, { headers: auth })).json()) as { data?: Array<{ hostname: string; status: string; sources: Array<{ id: string; type: string }> }> } | Array<unknown>;
+      const list = (Array.isArray(r) ? r : r.data ?? []) as Array<{ hostname: string; status: string; sources: Array<{ id: string; type: string }> }>;
+      return list.length === 1 ? list : undefined;
+    }, 20_000, 'the agent listed at the server');
+    assert.equal(agents[0]?.status, 'up');
+    assert.deepEqual(agents[0]?.sources.map((s) => [s.id, s.type]), [['edge', 'file']]);
+    const query = async (q: string) => {
+      const r = await fetch(`${server.url}/api/v1/query?query=${encodeURIComponent(q)}`, { headers: auth });
+      return ((await r.json()) as { data: { result: unknown[] } }).data.result;
+    };
+    await eventually(async () => (await query('node_load1{job="node"}')).length === 1, 30_000, 'agent host metrics at the server').catch((e) => { throw new Error(`${(e as Error).message}\n${agent.stderr().split('\n').filter((l) => /warn|error|remote/i.test(l)).slice(-8).join('\n')}`); });
+    await eventually(async () => (await query('probe_success{monitor="server-ready"} == 1')).length === 1, 30_000, 'agent probe results at the server');
+    await agent.stop();
+    await server.stop();
+  });
 });

@@ -22,6 +22,8 @@ storage:
 logging:
   format: json
   level: info
+host_metrics:
+  enabled: false   # they would add job="node" series of their own
 sources: {}
 sinks: {}
 `;

@@ -314,11 +314,11 @@ describe('file source: checkpoints and delivery', () => {
       maxOpen = Math.max(maxOpen, v);
     };
     try {
-      await waitFor(() => h.lines().length === n, 'first lines', 20_000).catch((e) => { throw new Error(`${(e as Error).message}: ${h.lines().length} of ${n}`); });
+      await waitFor(() => h.lines().length === n, 'first lines', 60_000).catch((e) => { throw new Error(`${(e as Error).message}: ${h.lines().length} of ${n}`); });
       await gauge();
       for (let i = 0; i < n; i += 7) appendFileSync(join(d, `f${i}.log`), `file ${i} line 2\n`);
       const expected = n + Math.ceil(n / 7);
-      const deadline = Date.now() + 20_000;
+      const deadline = Date.now() + 60_000;
       while (h.lines().length < expected && Date.now() < deadline) {
         await gauge();
         await sleep(20);
