@@ -2,6 +2,7 @@
  * `scrape_configs:` in Prometheus's own YAML syntax (config/config.go): same keys, same defaults,
  * same cross-field checks, every problem reported with its path.
  */
+import { checkPromHttpClient, resolvePromHttpClient } from '../config/prom-http-client.js';
 import { Type, type Static } from '@sinclair/typebox';
 import { validateAgainst, type ConfigIssue } from '../config/validate.js';
 import type { Labels } from '../core/labels.js';
@@ -144,13 +145,7 @@ export function resolveScrapeConfigs(raw: unknown, defaults: ScrapeDefaults = DE
     if (intervalMs <= 0) issues.push({ path: [...path, 'scrape_interval'], message: 'must be > 0' });
     if (timeoutMs <= 0) issues.push({ path: [...path, 'scrape_timeout'], message: 'must be > 0' });
     if (timeoutMs > intervalMs) issues.push({ path: [...path, 'scrape_timeout'], message: `scrape timeout greater than scrape interval for scrape config with job name ${JSON.stringify(c.job_name)}` });
-    const auths = [c.basic_auth, c.authorization, c.bearer_token ?? c.bearer_token_file].filter((x) => x !== undefined).length;
-    if (auths > 1) issues.push({ path, message: 'at most one of basic_auth, authorization, bearer_token & bearer_token_file must be configured' });
-    if (c.bearer_token !== undefined && c.bearer_token_file !== undefined) issues.push({ path, message: 'at most one of bearer_token & bearer_token_file must be configured' });
-    if (c.basic_auth?.password !== undefined && c.basic_auth.password_file !== undefined) issues.push({ path: [...path, 'basic_auth'], message: 'at most one of basic_auth password & password_file must be configured' });
-    if (c.authorization?.credentials !== undefined && c.authorization.credentials_file !== undefined) issues.push({ path: [...path, 'authorization'], message: 'at most one of authorization credentials & credentials_file must be configured' });
-    if (c.authorization?.type !== undefined && c.authorization.type.toLowerCase() === 'basic') issues.push({ path: [...path, 'authorization', 'type'], message: 'authorization type cannot be set to "basic", use "basic_auth" instead' });
-    if ((c.tls_config?.cert_file === undefined) !== (c.tls_config?.key_file === undefined)) issues.push({ path: [...path, 'tls_config'], message: 'cert_file and key_file must be set together' });
+    checkPromHttpClient(c, path, issues);
     const fileSd = (c.file_sd_configs ?? []).map((f, j) => {
       f.files.forEach((file, k) => {
         // Prometheus allows globs only in the last path element, on .json/.yml/.yaml files.
@@ -161,8 +156,6 @@ export function resolveScrapeConfigs(raw: unknown, defaults: ScrapeDefaults = DE
     const relabel = compileRelabelConfigs(c.relabel_configs, [...path, 'relabel_configs'], issues);
     const metricRelabel = compileRelabelConfigs(c.metric_relabel_configs, [...path, 'metric_relabel_configs'], issues);
     if (issues.length > before) return;
-    const token = c.bearer_token ?? c.authorization?.credentials;
-    const tokenFile = c.bearer_token_file ?? c.authorization?.credentials_file;
     const r: ResolvedScrapeConfig = {
       jobName: c.job_name,
       intervalMs,
@@ -179,14 +172,7 @@ export function resolveScrapeConfigs(raw: unknown, defaults: ScrapeDefaults = DE
       sampleLimit: c.sample_limit ?? 0,
       labelLimit: c.label_limit ?? 0,
     };
-    if (c.basic_auth) r.basicAuth = { username: c.basic_auth.username ?? '', ...(c.basic_auth.password !== undefined ? { password: c.basic_auth.password } : {}), ...(c.basic_auth.password_file !== undefined ? { passwordFile: c.basic_auth.password_file } : {}) };
-    if (token !== undefined || tokenFile !== undefined || c.authorization) {
-      r.authorization = { type: c.authorization?.type ?? 'Bearer', ...(token !== undefined ? { credentials: token } : {}), ...(tokenFile !== undefined ? { credentialsFile: tokenFile } : {}) };
-    }
-    if (c.tls_config) {
-      const t = c.tls_config;
-      r.tls = { caFile: t.ca_file, certFile: t.cert_file, keyFile: t.key_file, serverName: t.server_name, insecureSkipVerify: t.insecure_skip_verify };
-    }
+    Object.assign(r, resolvePromHttpClient(c));
     configs.push(r);
   });
   return { configs, issues };

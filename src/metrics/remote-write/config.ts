@@ -3,6 +3,7 @@
  * same defaults, same cross-field checks, plus Vigil's `buffer:` (the sender's disk buffer).
  * Every problem is reported with its path; nothing is clamped or fixed silently.
  */
+import { checkPromHttpClient, resolvePromHttpClient } from '../../config/prom-http-client.js';
 import { createHash } from 'node:crypto';
 import { Type, type Static } from '@sinclair/typebox';
 import { validateAgainst, type ConfigIssue } from '../../config/validate.js';
@@ -138,13 +139,7 @@ export function resolveRemoteWriteConfigs(raw: unknown, base: Array<string | num
     for (const h of Object.keys(c.headers ?? {})) {
       if (RESERVED_HEADERS.includes(h.toLowerCase())) issues.push({ path: [...path, 'headers', h], message: `${h} is a reserved header. It must not be changed` });
     }
-    const auths = [c.basic_auth, c.authorization, c.bearer_token ?? c.bearer_token_file].filter((x) => x !== undefined).length;
-    if (auths > 1) issues.push({ path, message: 'at most one of basic_auth, authorization, bearer_token & bearer_token_file must be configured' });
-    if (c.bearer_token !== undefined && c.bearer_token_file !== undefined) issues.push({ path, message: 'at most one of bearer_token & bearer_token_file must be configured' });
-    if (c.basic_auth?.password !== undefined && c.basic_auth.password_file !== undefined) issues.push({ path: [...path, 'basic_auth'], message: 'at most one of basic_auth password & password_file must be configured' });
-    if (c.authorization?.credentials !== undefined && c.authorization.credentials_file !== undefined) issues.push({ path: [...path, 'authorization'], message: 'at most one of authorization credentials & credentials_file must be configured' });
-    if (c.authorization?.type !== undefined && c.authorization.type.toLowerCase() === 'basic') issues.push({ path: [...path, 'authorization', 'type'], message: 'authorization type cannot be set to "basic", use "basic_auth" instead' });
-    if ((c.tls_config?.cert_file === undefined) !== (c.tls_config?.key_file === undefined)) issues.push({ path: [...path, 'tls_config'], message: 'cert_file and key_file must be set together' });
+    checkPromHttpClient(c, path, issues);
     const q = c.queue_config ?? {};
     const minShards = q.min_shards ?? 1;
     const maxShards = q.max_shards ?? 200;
@@ -161,8 +156,6 @@ export function resolveRemoteWriteConfigs(raw: unknown, base: Array<string | num
     if (maxBytes < 64 * 1024) issues.push({ path: [...path, 'buffer', 'max_size'], message: 'must be at least 64KiB' });
     const writeRelabel = compileRelabelConfigs(c.write_relabel_configs, [...path, 'write_relabel_configs'], issues);
     if (issues.length > before || !url) return;
-    const token = c.bearer_token ?? c.authorization?.credentials;
-    const tokenFile = c.bearer_token_file ?? c.authorization?.credentials_file;
     const r: ResolvedRemoteWriteConfig = {
       url: c.url,
       name,
@@ -181,14 +174,7 @@ export function resolveRemoteWriteConfigs(raw: unknown, base: Array<string | num
       },
       buffer: { maxBytes, whenFull: c.buffer?.when_full ?? 'block' },
     };
-    if (c.basic_auth) r.basicAuth = { username: c.basic_auth.username ?? '', ...(c.basic_auth.password !== undefined ? { password: c.basic_auth.password } : {}), ...(c.basic_auth.password_file !== undefined ? { passwordFile: c.basic_auth.password_file } : {}) };
-    if (token !== undefined || tokenFile !== undefined || c.authorization) {
-      r.authorization = { type: c.authorization?.type ?? 'Bearer', ...(token !== undefined ? { credentials: token } : {}), ...(tokenFile !== undefined ? { credentialsFile: tokenFile } : {}) };
-    }
-    if (c.tls_config) {
-      const t = c.tls_config;
-      r.tls = { caFile: t.ca_file, certFile: t.cert_file, keyFile: t.key_file, serverName: t.server_name, insecureSkipVerify: t.insecure_skip_verify };
-    }
+    Object.assign(r, resolvePromHttpClient(c));
     configs.push(r);
   });
   return { configs, issues };
