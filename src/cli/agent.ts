@@ -83,9 +83,11 @@ export async function startAgent(config: VigilConfig, logger: Logger): Promise<R
   if (!remoteWrite.enabled && (config.raw.host_metrics.enabled || config.monitors.length > 0 || config.scrape.length > 0)) {
     logger.warn('host metrics, monitors and scrapes need a destination in vigil agent (a `vigil` sink or `remote_write:`); they are off');
   }
+  // Probes run by an agent say where they ran from, so the server tells locations apart.
+  const located = (c: VigilConfig) => c.monitors.map((m) => ({ ...m, labels: { location: hostname(), ...m.labels } }));
   const monitorSvc = remoteWrite.enabled
     ? new MonitorService({
-        monitors: config.monitors,
+        monitors: located(config),
         appender: remoteWrite,
         dataDir: config.dataDir,
         logger: logger.child({ component: 'monitors' }),
@@ -146,7 +148,7 @@ export async function startAgent(config: VigilConfig, logger: Logger): Promise<R
         current = next;
         await remoteWrite.reload(metricsTargets(next));
         monitorSvc?.configure({ maxConcurrency: next.raw.monitoring.max_concurrency, historyRetentionMs: durationMs(next.raw.monitoring.history_retention) });
-        await monitorSvc?.reload(next.monitors);
+        await monitorSvc?.reload(located(next));
         await hostMetrics?.reload(next.raw.host_metrics);
         await scrape?.reload(next.scrape);
       } catch (e) {

@@ -4,6 +4,7 @@
  */
 import assert from 'node:assert/strict';
 import { appendFileSync, mkdirSync, writeFileSync } from 'node:fs';
+import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { eventually, runCli, startVigilProcess, tempDir, type VigilChild } from '../support/vigil-process.js';
@@ -78,7 +79,7 @@ describe('vigil agent end to end', () => {
       return ((await r.json()) as { data: { result: unknown[] } }).data.result;
     };
     await eventually(async () => (await query('node_load1{job="node"}')).length === 1, 30_000, 'agent host metrics at the server').catch((e) => { throw new Error(`${(e as Error).message}\n${agent.stderr().split('\n').filter((l) => /warn|error|remote/i.test(l)).slice(-8).join('\n')}`); });
-    await eventually(async () => (await query('probe_success{monitor="server-ready"} == 1')).length === 1, 30_000, 'agent probe results at the server');
+    await eventually(async () => (await query(`probe_success{monitor="server-ready",location="${hostname()}"} == 1`)).length === 1, 30_000, 'agent probe results (labelled with its location) at the server');
     await agent.stop();
     await server.stop();
   });
