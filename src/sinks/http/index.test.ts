@@ -85,6 +85,31 @@ describe('http sink', () => {
     }
   });
 
+  it('a templated URL and header split a batch per destination; a failed destination alone is retried', async () => {
+    const ctx = makeTestContext('sink', 'http');
+    const sink = await build(ctx, { url: `${s.url}/intake/{{ labels.service }}`, headers: { 'X-Level': '{{labels.level}}' } });
+    try {
+      s.requests.length = 0;
+      s.answers.length = 0;
+      const r = await sink.send(sampleBatch());
+      assert.equal(r.status, 'delivered');
+      const got = s.requests.map((q) => [q.url, q.headers['x-level'], q.body.toString().trim().split('\n').length]).sort();
+      assert.deepEqual(got, [['/intake/api', 'default', 2], ['/intake/db', 'warn', 1]]);
+
+      s.requests.length = 0;
+      s.answers.push({ status: 503 }, { status: 204 });
+      const failed = await sink.send(sampleBatch());
+      assert.equal(failed.status, 'partial');
+      if (failed.status !== 'partial') return;
+      assert.equal(failed.rejected.length, 0);
+      const retried = failed.retry?.streams.map((x) => x.labels['service']) ?? [];
+      assert.equal(retried.length, 1, 'only the destination that failed is retried');
+      assert.throws(() => def.build({ url: `${s.url}/{{ service }}` }, ctx), /placeholders/);
+    } finally {
+      await sink.stop();
+    }
+  });
+
   it('maps answers: 429 Retry-After errored, 500 errored, 413/400 rejected, timeout errored', async () => {
     const ctx = makeTestContext('sink', 'http');
     const sink = await build(ctx, { url: s.url, timeout: '300ms' });
