@@ -4,8 +4,8 @@
  * their own schema from the registry (see load.ts), so every error is reported in one pass.
  */
 import { Type, type Static } from '@sinclair/typebox';
-import { LogStoreConfigSchema } from '../store/logs/index.js';
-import { MetricsStoreConfigSchema } from '../store/metrics/index.js';
+import { LogStoreConfigSchema } from '../store/logs/config.js';
+import { MetricsStoreConfigSchema } from '../store/metrics/config.js';
 import { ByteSize, Duration } from './types.js';
 import { HostMetricsSchema } from '../hostmetrics/index.js';
 import { ScrapeConfigsSchema } from '../scrape/index.js';
