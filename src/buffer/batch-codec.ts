@@ -14,9 +14,10 @@ export function decodeBatch(payload: Buffer): LogBatch {
   if (!Array.isArray(v)) throw new Error('buffered record is not a batch (expected a JSON array of streams)');
   v.forEach((s: unknown, i) => {
     const st = s as Partial<StreamBatch> | null;
-    if (!st || typeof st !== 'object' || typeof st.labels !== 'object' || !Array.isArray(st.ts) || !Array.isArray(st.lines) || st.ts.length !== st.lines.length) {
+    if (!st || typeof st !== 'object' || st.labels === null || typeof st.labels !== 'object' || Array.isArray(st.labels) || !Array.isArray(st.ts) || !Array.isArray(st.lines) || st.ts.length !== st.lines.length) {
       throw new Error(`buffered record: stream ${i} is malformed`);
     }
+    if (st.fields !== undefined && (!Array.isArray(st.fields) || st.fields.length !== st.lines.length)) throw new Error(`buffered record: stream ${i} has malformed fields`);
     // JSON has no `undefined`: absent fields of an entry come back as null.
     if (st.fields) for (let j = 0; j < st.fields.length; j++) if (st.fields[j] === null) st.fields[j] = undefined;
   });

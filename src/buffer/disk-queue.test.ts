@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { appendFileSync, mkdtempSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { appendFileSync, mkdtempSync, readdirSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
@@ -135,6 +135,50 @@ describe('DiskQueue', () => {
     assert.equal(got.length, 3);
     assert.equal(got[1]!.length, big.length);
     assert.equal(got[2]!.toString(), 'tail');
+    await q.close();
+  });
+
+  it('skips a corrupt record larger than a read chunk and delivers what follows', async () => {
+    const dir = tmp();
+    const reports: CorruptionReport[] = [];
+    const q = DiskQueue.open({ dir, maxBytes: 64 << 20, segmentBytes: 32 << 20, onCorrupt: (r) => reports.push(r) });
+    await q.append([Buffer.alloc(2 << 20, 0x61), Buffer.from('after')]);
+    const seg = join(dir, readdirSync(dir).find((n) => n.endsWith('.seg'))!);
+    const bytes = readFileSync(seg);
+    bytes.writeUInt8(bytes.readUInt8(RECORD_HEADER + 1000) ^ 0xff, RECORD_HEADER + 1000);
+    writeFileSync(seg, bytes);
+    const got: string[] = [];
+    for (let i = 0; i < 5; i++) for (const r of await q.next(256, 64 * 1024)) (got.push(r.payload.toString()), q.ack(r.seq));
+    assert.deepEqual(got, ['after']);
+    assert.equal(q.drained(), true);
+    assert.equal(reports[0]?.offset, 0);
+    await q.close();
+  });
+
+  it('records handed out by a read that then failed are still returned (the error comes on the next call)', async () => {
+    const dir = tmp();
+    const q = DiskQueue.open({ dir, maxBytes: 64 << 20, segmentBytes: 100 });
+    await q.append([Buffer.alloc(60, 0x61)]);
+    await q.append([Buffer.alloc(60, 0x62)]); // a second segment
+    const second = join(dir, readdirSync(dir).filter((n) => n.endsWith('.seg')).sort()[1]!);
+    renameSync(second, `${second}.away`); // opening segment 2 fails once (EMFILE, EIO...)
+    const first = await q.next(256, 1 << 20);
+    assert.deepEqual(first.map((r) => r.payload[0]), [0x61]);
+    q.ack(first[0]!.seq);
+    await assert.rejects(q.next(256, 1 << 20));
+    renameSync(`${second}.away`, second);
+    const rest = await q.next(256, 1 << 20);
+    assert.deepEqual(rest.map((r) => r.payload[0]), [0x62]);
+    q.ack(rest[0]!.seq);
+    assert.equal(q.usedBytes(), 0);
+    await q.close();
+  });
+
+  it('refuses a record over the size limit instead of accepting one it could not read back', async () => {
+    const dir = tmp();
+    const q = DiskQueue.open({ dir, maxBytes: 1 << 20 });
+    const huge = { length: 300 * 1024 * 1024 } as unknown as Buffer;
+    await assert.rejects(q.append([huge]), /over the .*limit/);
     await q.close();
   });
 });

@@ -163,7 +163,9 @@ export class DiskQueue {
     } else {
       this.repairTail(last);
       this.writeSeg = last;
-      this.writeFd = openSync(join(this.o.dir, segName(last)), 'a');
+      // Positioned writes (not O_APPEND): after a failed write the file can be cut back to its
+      // last durable end, so later records stay where the reader expects them.
+      this.writeFd = openSync(join(this.o.dir, segName(last)), 'r+');
       this.writeEnd = this.segSizes.get(last) ?? 0;
     }
     // Segments wholly behind the acknowledged position are garbage from before a crash.
@@ -206,9 +208,11 @@ export class DiskQueue {
   }
 
   private newSegment(n: number): void {
+    // Open first: if that fails the current segment stays usable (never a closed, reusable fd).
+    const fd = openSync(join(this.o.dir, segName(n)), 'w');
     if (this.writeFd >= 0) closeSync(this.writeFd);
     this.writeSeg = n;
-    this.writeFd = openSync(join(this.o.dir, segName(n)), 'a');
+    this.writeFd = fd;
     this.writeEnd = 0;
     this.segments.push(n);
     this.segSizes.set(n, 0);
@@ -261,6 +265,8 @@ export class DiskQueue {
   /** Appends payloads as records; resolves once they are fsynced. Concurrent calls share fsyncs. */
   append(payloads: Buffer[]): Promise<void> {
     if (this.closed) return Promise.reject(new Error('disk buffer is closed'));
+    const big = payloads.find((p) => p.length > MAX_RECORD_BYTES);
+    if (big) return Promise.reject(new Error(`a record of ${big.length} bytes is over the ${MAX_RECORD_BYTES}-byte limit of the disk buffer`));
     const bufs = payloads.map(frameRecord);
     const bytes = bufs.reduce((n, b) => n + b.length, 0);
     this.unacked += bytes;
@@ -274,6 +280,8 @@ export class DiskQueue {
     this.flushing = true;
     const group = this.pending;
     this.pending = [];
+    const startSeg = this.writeSeg;
+    const startEnd = this.writeEnd;
     try {
       for (const g of group) {
         if (this.writeEnd > 0 && this.writeEnd + g.bytes > this.segmentBytes) {
@@ -281,17 +289,32 @@ export class DiskQueue {
           this.segSizes.set(this.writeSeg, this.writeEnd);
           this.newSegment(this.writeSeg + 1);
         }
+        let pos = this.writeEnd;
         for (const b of g.bufs) {
           let off = 0;
-          while (off < b.length) off += writeSync(this.writeFd, b, off);
+          while (off < b.length) {
+            const n = writeSync(this.writeFd, b, off, b.length - off, pos);
+            off += n;
+            pos += n;
+          }
         }
-        this.writeEnd += g.bytes;
+        this.writeEnd = pos;
       }
       fsyncSync(this.writeFd);
       this.segSizes.set(this.writeSeg, this.writeEnd);
       for (const g of group) g.resolve();
       this.wake(this.waiters);
     } catch (e) {
+      // A failed (possibly partial) write, e.g. a full disk: cut the segment back to its last
+      // durable end so the next records land where the reader expects them.
+      const back = this.writeSeg === startSeg ? startEnd : 0;
+      try {
+        ftruncateSync(this.writeFd, back);
+      } catch {
+        // Nothing more to do: the reader resynchronizes past any garbage it finds.
+      }
+      this.writeEnd = back;
+      this.segSizes.set(this.writeSeg, back);
       for (const g of group) {
         this.unacked -= g.bytes;
         g.reject(e as Error);
@@ -314,8 +337,8 @@ export class DiskQueue {
   async next(maxRecords: number, maxBytes: number): Promise<QueuedRecord[]> {
     if (this.reading) throw new Error('DiskQueue.next is not reentrant');
     this.reading = true;
+    const out: QueuedRecord[] = [];
     try {
-      const out: QueuedRecord[] = [];
       let bytes = 0;
       while (out.length < maxRecords && bytes < maxBytes && !this.closed) {
         const limit = this.limitOf(this.read.seg);
@@ -367,6 +390,14 @@ export class DiskQueue {
             out.push({ seq, payload: Buffer.from(r.payload) });
             bytes += r.size;
             off = r.size;
+          } else {
+            const rest = await this.readRange(fh, this.read.offset, limit);
+            const next = resync(rest, 1);
+            const skipped = Math.max(1, next < 0 ? rest.length : next);
+            this.corruptions++;
+            this.o.onCorrupt?.({ file: join(this.o.dir, segName(this.read.seg)), offset: this.read.offset, reason: r.invalid, skipped });
+            this.inflight.push({ seq: this.nextSeq++, end: { seg: this.read.seg, offset: this.read.offset + skipped }, bytes: skipped, done: true });
+            off = skipped;
           }
         }
         this.read = { seg: this.read.seg, offset: this.read.offset + off };
@@ -374,6 +405,11 @@ export class DiskQueue {
         if (off === 0) break;
       }
       return out;
+    } catch (e) {
+      // Records already handed out must reach the caller, or nothing could ever acknowledge them;
+      // the error comes back on the next call.
+      if (out.length > 0) return out;
+      throw e;
     } finally {
       this.reading = false;
     }
@@ -387,7 +423,9 @@ export class DiskQueue {
 
   private async readHandle(seg: number): Promise<FileHandle> {
     if (this.readFh?.seg === seg) return this.readFh.fh;
-    await this.readFh?.fh.close();
+    const old = this.readFh;
+    this.readFh = undefined;
+    await old?.fh.close();
     this.readFh = { seg, fh: await open(join(this.o.dir, segName(seg)), 'r') };
     return this.readFh.fh;
   }

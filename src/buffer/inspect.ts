@@ -36,7 +36,14 @@ export function inspectBuffer(dir: string, topStreams = 10): BufferReport {
   const report: BufferReport = {
     dir,
     sink: basename(dir) === 'buffer' ? basename(join(dir, '..')) : undefined,
-    segments: segs.map((s) => ({ name: segName(s), bytes: statSync(join(dir, segName(s))).size })),
+    // A running Vigil deletes acknowledged segments at any time: those count as gone, not as errors.
+    segments: segs.flatMap((s) => {
+      try {
+        return [{ name: segName(s), bytes: statSync(join(dir, segName(s))).size }];
+      } catch {
+        return [];
+      }
+    }),
     diskBytes: 0,
     acknowledged: ack ? { segment: segName(ack.seg), offset: ack.offset } : undefined,
     queuedBatches: 0,
@@ -52,7 +59,12 @@ export function inspectBuffer(dir: string, topStreams = 10): BufferReport {
   for (const s of segs) {
     if (ack && s < ack.seg) continue;
     const file = join(dir, segName(s));
-    const buf = readFileSync(file);
+    let buf: Buffer;
+    try {
+      buf = readFileSync(file);
+    } catch {
+      continue;
+    }
     let off = ack && s === ack.seg ? ack.offset : 0;
     while (off < buf.length) {
       const r = checkRecord(buf, off);

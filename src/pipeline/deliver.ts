@@ -55,6 +55,16 @@ export async function deadLetter(dir: string, sinkId: string, batch: LogBatch, r
   await appendFile(join(dir, `${sinkId}.ndjson`), `${lines.join('\n')}\n`);
 }
 
+/** Dead-letters, but never lets a failing dead-letter file (full disk) stall delivery: logged and counted. */
+async function deadLetterSafely(o: DeliveryOptions, batch: LogBatch, reason: string): Promise<void> {
+  try {
+    await deadLetter(o.deadLetterDir, o.sinkId, batch, reason);
+  } catch (e) {
+    o.metrics.error('sending', batchSize(batch));
+    o.logger.error({ sink: o.sinkId, error: (e as Error).message, entries: batchSize(batch) }, 'cannot write the dead-letter file; the rejected entries are not kept');
+  }
+}
+
 export async function deliver(input: LogBatch, o: DeliveryOptions): Promise<void> {
   let batch = input;
   const minMs = o.minBackoffMs ?? 100;
@@ -76,7 +86,7 @@ export async function deliver(input: LogBatch, o: DeliveryOptions): Promise<void
       const n = batchSize(batch);
       o.metrics.discarded('rejected', n);
       o.logger.error({ sink: o.sinkId, error: result.reason, entries: n }, 'sink rejected a batch permanently; written to the dead-letter file');
-      await deadLetter(o.deadLetterDir, o.sinkId, batch, result.reason);
+      await deadLetterSafely(o, batch, result.reason);
       return;
     }
     if (result.status === 'partial') {
@@ -85,7 +95,7 @@ export async function deliver(input: LogBatch, o: DeliveryOptions): Promise<void
         if (n === 0) continue;
         o.metrics.discarded('rejected', n);
         o.logger.error({ sink: o.sinkId, error: r.reason, entries: n }, 'sink rejected entries permanently; written to the dead-letter file');
-        await deadLetter(o.deadLetterDir, o.sinkId, r.batch, r.reason);
+        await deadLetterSafely(o, r.batch, r.reason);
       }
       if (!result.retry || batchSize(result.retry) === 0) return;
       batch = result.retry;

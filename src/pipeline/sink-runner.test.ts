@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
@@ -199,5 +199,61 @@ describe('SinkRunner', () => {
     assert.ok(sizes.every((s) => s <= 100), `request sizes ${sizes.join(',')}`);
     assert.equal(dest.maxInFlight, 1, 'a backlog read from disk still respects concurrency 1');
     await again.r.stop();
+  });
+
+  it('a dead-letter file that cannot be written does not keep the disk buffer from draining', async () => {
+    const dataDir = mkdtempSync(join(tmpdir(), 'vigil-runner-'));
+    const notADir = join(dataDir, 'file');
+    writeFileSync(notADir, 'x'); // mkdir <file>/dead fails, as on a full or read-only disk
+    const dest = new Destination();
+    dest.answer = () => ({ status: 'delivered' });
+    const send = dest.send.bind(dest);
+    let rejectedOnce = false;
+    dest.send = async (b) => {
+      if (b.streams[0]?.lines[0] === 'line 0') {
+        rejectedOnce = true;
+        return { status: 'rejected', reason: '400 entry too far behind' };
+      }
+      return send(b);
+    };
+    const ctx = makeTestContext('sink', 'test', 'dest', dataDir);
+    const ac = new AbortController();
+    const r = new SinkRunner({ id: 'dest', sink: dest, metrics: ctx.metrics, logger: ctx.logger, delivery: resolveDelivery({ buffer: { type: 'disk' } }, 'disk'), dataDir, deadLetterDir: join(notADir, 'dead'), signal: ac.signal, minBackoffMs: 5, maxBackoffMs: 20 });
+    await r.start();
+    await r.enqueue(batch(0, 1));
+    await until(() => rejectedOnce);
+    for (let i = 1; i <= 5; i++) await r.enqueue(batch(i, 1));
+    await until(() => dest.taken.length === 5);
+    const q = (r as unknown as { queue: { usedBytes(): number } }).queue;
+    await until(() => q.usedBytes() === 0);
+    ac.abort();
+    await r.stop();
+  });
+
+  it('a read error of the disk buffer is logged and retried, never an unhandled rejection', async () => {
+    const dataDir = mkdtempSync(join(tmpdir(), 'vigil-runner-'));
+    const unhandled: unknown[] = [];
+    const onUnhandled = (e: unknown) => unhandled.push(e);
+    process.on('unhandledRejection', onUnhandled);
+    const dest = new Destination();
+    dest.up = false;
+    const ctx = makeTestContext('sink', 'test', 'dest', dataDir);
+    const ac = new AbortController();
+    const r = new SinkRunner({ id: 'dest', sink: dest, metrics: ctx.metrics, logger: ctx.logger, delivery: resolveDelivery({ buffer: { type: 'disk', max_size: '600KB' } }, 'disk'), dataDir, deadLetterDir: join(dataDir, 'dead'), signal: ac.signal, minBackoffMs: 5, maxBackoffMs: 20 });
+    await r.start();
+    const big = (tag: string): LogBatch => ({ streams: [{ labels: { job: 't' }, ts: [1], lines: [tag + 'x'.repeat(40_000)] }] });
+    await r.enqueue(big('a'));
+    await r.enqueue(big('b'));
+    const segs = readdirSync(join(dataDir, 'buffer')).filter((n) => n.endsWith('.seg')).sort();
+    assert.ok(segs.length > 1, 'two segments');
+    rmSync(join(dataDir, 'buffer', segs[segs.length - 1]!)); // the next segment cannot be opened
+    dest.up = true;
+    await until(() => dest.taken.length >= 1);
+    await new Promise((res) => setTimeout(res, 200));
+    process.off('unhandledRejection', onUnhandled);
+    assert.deepEqual(unhandled.map(String), []);
+    assert.ok((await counterValue(ctx.registry, 'vigil_component_errors_total', { stage: 'receiving' })) >= 1);
+    ac.abort();
+    await r.stop();
   });
 });

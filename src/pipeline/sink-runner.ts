@@ -142,24 +142,29 @@ export class SinkRunner {
   private waitForWork(ms?: number): Promise<void> {
     // Work that arrived while the loop was busy (its wake-up went to an earlier waiter) is taken now.
     if (ms === undefined && !this.stopped && this.active < this.limit() && this.hasWork()) return Promise.resolve();
+    const shutdown = this.o.signal;
     return new Promise((resolve) => {
       const t = ms !== undefined ? setTimeout(done, ms) : undefined;
       const q = this.queue;
       const ac = new AbortController();
       function done() {
         if (t) clearTimeout(t);
+        shutdown.removeEventListener('abort', done);
         ac.abort();
         resolve();
       }
       this.wakeLoop = done;
       if (q) void q.waitForData(ac.signal).then(done);
+      if (shutdown.aborted) done();
+      else shutdown.addEventListener('abort', done, { once: true });
     });
   }
 
   private async run(): Promise<void> {
     const { batch } = this.o.delivery;
     let oldestWaitStart = 0;
-    while (!this.stopped) {
+    // Once the shutdown signal fired, deliveries fail at once: stop reading the buffer too.
+    while (!this.stopped && !this.o.signal.aborted) {
       if (this.active >= this.limit()) {
         await this.waitForWork();
         continue;
@@ -179,7 +184,16 @@ export class SinkRunner {
         }
       }
       oldestWaitStart = 0;
-      const started = this.queue ? await this.takeDisk() : this.takeMemory();
+      let started: boolean;
+      try {
+        started = this.queue ? await this.takeDisk() : this.takeMemory();
+      } catch (e) {
+        // A read error of the disk buffer (EIO, EMFILE...) must neither crash the process nor end delivery.
+        this.o.metrics.error('receiving');
+        this.o.logger.error({ error: errorMessage(e) }, 'cannot read the disk buffer; retrying in 1s');
+        await this.waitForWork(1000);
+        continue;
+      }
       if (!started) await this.waitForWork();
     }
   }
@@ -268,8 +282,9 @@ export class SinkRunner {
     this.launch(mergeBatches(batches), () => {
       for (const s of seqs) q.ack(s);
       this.gauges.bytes.set({ sink: this.o.id }, q.usedBytes());
-    }, () => {
+    }, (e: Error) => {
       // Not delivered (shutting down): the records stay in the buffer for the next start.
+      if (!this.o.signal.aborted) this.o.logger.error({ error: errorMessage(e) }, 'delivery ended without a result; the records stay buffered');
     });
   }
 

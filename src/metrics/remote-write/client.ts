@@ -89,7 +89,8 @@ export async function sendWriteRequest(cfg: ResolvedRemoteWriteConfig, body: Buf
       body,
       timeoutMs: cfg.remoteTimeoutMs,
       tenant: tenant !== DEFAULT_TENANT && !hasTenantHeader ? tenant : undefined,
-      signal,
+      // remote_timeout bounds the whole request, not only each idle gap (a trickling server).
+      signal: AbortSignal.any([signal, AbortSignal.timeout(cfg.remoteTimeoutMs)]),
       dispatcher,
     });
   } catch (e) {

@@ -3,7 +3,7 @@
  * fingerprint), never by path. Saved as one small JSON document with write-temp + fsync + rename
  * (+ directory fsync), so a crash leaves either the old or the new version, never a torn one.
  */
-import { closeSync, existsSync, openSync, readFileSync, renameSync, writeSync } from 'node:fs';
+import { existsSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { open } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { FileIdentity } from './identity.js';
@@ -117,27 +117,23 @@ export class CheckpointStore {
 
   /** Written since the last fsync (a power loss could still revert it). */
   private unsynced = false;
-  /** Counts fast saves, to tell whether one ran while a durable save was syncing. */
-  private gen = 0;
+  /** A durable save is between serializing and renaming: fast saves wait (they stay dirty). */
+  private syncing = false;
 
   /**
    * Crash-safe save (write + rename, no fsync): survives a process crash (kill -9), costs
    * microseconds, so it can follow every acknowledged batch. A power loss may revert it to the last
-   * durable save, which only means re-reading (duplicates), never loss.
+   * durable save, which only means re-reading (duplicates), never loss. Skipped (left dirty) while
+   * a durable save runs, so an older document can never replace a newer one.
    */
   saveFast(): void {
-    if (!this.dirty) return;
+    if (!this.dirty || this.syncing) return;
     this.dirty = false;
     const tmp = `${this.path}.fast.tmp`;
     try {
-      const fd = openSync(tmp, 'w');
-      try {
-        writeSync(fd, JSON.stringify({ version: 1, checkpoints: this.all() } satisfies Document));
-      } finally {
-        closeSync(fd);
-      }
+      // writeFileSync loops over short writes (a nearly full disk): never a truncated document.
+      writeFileSync(tmp, JSON.stringify({ version: 1, checkpoints: this.all() } satisfies Document));
       renameSync(tmp, this.path);
-      this.gen++;
       this.unsynced = true;
     } catch (e) {
       this.dirty = true;
@@ -151,26 +147,36 @@ export class CheckpointStore {
   }
 
   /**
-   * Makes the newest document durable: installs it with a fast save, then fsyncs that file and the
-   * directory. An older document never replaces a newer one (a save racing this one only renames a
-   * newer document into place, which then stays marked unsynced).
+   * Writes the newest document durably: a temporary file fsynced, renamed over the old one, the
+   * directory fsynced — so even a power loss leaves the old or the new document, never a torn one.
    */
   async save(): Promise<void> {
-    if (this.dirty) this.saveFast();
-    if (!this.unsynced) return;
-    const gen = this.gen;
-    const fh = await open(this.path, 'r');
+    if ((!this.dirty && !this.unsynced) || this.syncing) return;
+    this.syncing = true;
+    this.dirty = false;
+    const doc: Document = { version: 1, checkpoints: this.all() };
+    const tmp = `${this.path}.tmp`;
     try {
-      await fh.sync();
+      const fh = await open(tmp, 'w');
+      try {
+        await fh.writeFile(JSON.stringify(doc));
+        await fh.sync();
+      } finally {
+        await fh.close();
+      }
+      renameSync(tmp, this.path);
+      this.unsynced = false;
+      const dh = await open(this.dir, 'r');
+      try {
+        await dh.sync();
+      } finally {
+        await dh.close();
+      }
+    } catch (e) {
+      this.dirty = true;
+      throw e;
     } finally {
-      await fh.close();
+      this.syncing = false;
     }
-    const dh = await open(this.dir, 'r');
-    try {
-      await dh.sync();
-    } finally {
-      await dh.close();
-    }
-    if (this.gen === gen) this.unsynced = false;
   }
 }
