@@ -7,6 +7,9 @@ import { execFileSync, spawnSync } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { cpus, totalmem } from 'node:os';
 import { resolve } from 'node:path';
+import { renderMonitorsBench, type MonitorsBenchResult } from './monitors-bench.js';
+import { prometheusMissing } from './metrics/prometheus-peer.js';
+import { renderPromqlBench, type PromqlBenchResult } from './promql-bench.js';
 
 const ROOT = resolve(import.meta.dirname, '..');
 const quick = process.argv.includes('--quick');
@@ -32,6 +35,10 @@ const query = run('query-bench.ts', ['--lines', quick ? '300000' : '3200000']) a
 const file = run('file-ingest.ts', ['--mb', quick ? '100' : '1024']) as {
   file_mb: number; file_lines: number; seconds: number; lines_per_s: number; mb_per_s: number; lines_per_cpu_s: number; peak_rss_mb: number; baseline_wc_l_s: number;
 };
+const monitors = run('monitors-bench.ts', quick ? ['--monitors', '1000', '--measure', '60'] : ['--monitors', '5000', '--measure', '90']) as unknown as MonitorsBenchResult;
+const promMissing = prometheusMissing();
+if (promMissing) process.stderr.write(`promql-bench skipped: ${promMissing}\n`);
+const promql = promMissing ? undefined : run('promql-bench.ts', quick ? ['--hosts', '20', '--hours', '3', '--ranges', '1', '--runs', '3'] : ['--hosts', '200', '--hours', '7', '--ranges', '1,6', '--runs', '5']) as unknown as PromqlBenchResult;
 
 const fmt = (n: number) => n.toLocaleString('en');
 const x = (a: number, b: number) => `${(a / b).toFixed(2)}×`;
@@ -43,7 +50,18 @@ const rows: Array<[string, string, string, string, string]> = [
   ['sum by (level) (count_over_time({service="api"}[1m])) over 6 h', `${query.level_histogram_6h_ms.vigil} ms`, `SQLite GROUP BY ${query.level_histogram_6h_ms.sqlite_rows} ms`, x(query.level_histogram_6h_ms.sqlite_rows, query.level_histogram_6h_ms.vigil), '<= 50 ms'],
   [`file tail → store, ${file.file_mb} MB file, compiled vigil run`, `${fmt(file.lines_per_s)} lines/s (${file.mb_per_s} MB/s), ${fmt(file.lines_per_cpu_s)} lines/CPU-s`, `wc -l reads it in ${file.baseline_wc_l_s} s`, x(file.baseline_wc_l_s, file.seconds), 'report'],
   ['file tail → store, peak RSS of the vigil process', `${file.peak_rss_mb} MB`, '', '', 'report'],
+  [`${fmt(monitors.monitors)} HTTP monitors at ${monitors.interval_s} s: CPU of the vigil process (% of one core)`, `${monitors.cpu_pct_one_core}%, ${fmt(monitors.runs_completed)}/${fmt(monitors.runs_due)} runs, steady RSS ${monitors.steady_rss_mb} MB`, '', '', '< 50%'],
 ];
+if (promql) {
+  const common = promql.queries.filter((q) => q.common);
+  const geo = Math.exp(common.reduce((a, q) => a + Math.log(q.ratio), 0) / Math.max(1, common.length));
+  const wrong = promql.queries.filter((q) => !q.equal).length;
+  rows.push(
+    ['PromQL common dashboard range queries, geometric mean latency (answers equal)', `${wrong === 0 ? 'all equal' : `${wrong} DIFFERENT`}`, `Prometheus ${promql.prometheus_version.split(' ')[2] ?? ''}`, x(1, geo), '>= 1 (Vigil/Prometheus <= 1.0)'],
+    ['metrics remote write ingest, samples/s', fmt(promql.ingest.vigil_samples_per_s), `Prometheus ${fmt(promql.ingest.prometheus_samples_per_s)}`, x(promql.ingest.vigil_samples_per_s, promql.ingest.prometheus_samples_per_s), 'report'],
+    ['metrics disk bytes per sample (node-like series)', String(promql.disk.vigil_bytes_per_sample), `Prometheus blocks ${promql.disk.prometheus_snapshot_bytes_per_sample}, live TSDB ${promql.disk.prometheus_bytes_per_sample}`, x(promql.disk.prometheus_snapshot_bytes_per_sample, promql.disk.vigil_bytes_per_sample), '<= 2'],
+  );
+}
 
 const cpu = cpus()[0]?.model ?? 'unknown CPU';
 const date = new Date().toISOString().slice(0, 10);
@@ -52,7 +70,7 @@ const table = [
   '|---|---|---|---|---|',
   ...rows.map((r) => `| ${r.join(' | ')} |`),
 ].join('\n');
-const section = `## Results (${date}, ${cpu}, ${cpus().length} cores, ${Math.round(totalmem() / 2 ** 30)} GiB, Node ${process.version})\n\nCorpus: ${fmt(query.lines)} seeded synthetic lines (nginx access, JSON app logs, multi-line stack traces; 20 streams over 24 h), ${query.raw_mb} MB raw. File bench: ${fmt(file.file_lines)} lines.\n\n${table}\n`;
+const section = `## Results (${date}, ${cpu}, ${cpus().length} cores, ${Math.round(totalmem() / 2 ** 30)} GiB, Node ${process.version})\n\nCorpus: ${fmt(query.lines)} seeded synthetic lines (nginx access, JSON app logs, multi-line stack traces; 20 streams over 24 h), ${query.raw_mb} MB raw. File bench: ${fmt(file.file_lines)} lines.\n\n${table}\n\n${renderMonitorsBench(monitors)}\n${promql ? renderPromqlBench(promql) : ''}`;
 process.stdout.write(`\n${section}\n`);
 if (!quick) {
   const path = resolve(ROOT, 'BENCHMARKS.md');

@@ -71,6 +71,37 @@ function signer(m: VectorMatching): (l: Labels) => string {
   return (l) => Object.keys(l).filter((k) => !skip.has(k)).sort().map((k) => `${k}\xff${l[k]}`).join('\xfe');
 }
 
+/**
+ * Per binary-expression node, the signature of each label object and the result labels of each
+ * (lhs, rhs) pair: the same series meet at every step of a range query, and label objects are
+ * immutable (labels.ts), so both are computed once. Stable result objects also keep the
+ * downstream labelsKey cache hitting.
+ */
+const sigCache = new WeakMap<BinaryExpr, WeakMap<Labels, string>>();
+const resultCache = new WeakMap<BinaryExpr, WeakMap<Labels, WeakMap<Labels, Labels>>>();
+
+function cachedSigner(e: BinaryExpr, m: VectorMatching): (l: Labels) => string {
+  let c = sigCache.get(e);
+  if (!c) { c = new WeakMap(); sigCache.set(e, c); }
+  const cache = c;
+  const sig = signer(m);
+  return (l) => {
+    let k = cache.get(l);
+    if (k === undefined) { k = sig(l); cache.set(l, k); }
+    return k;
+  };
+}
+
+function cachedResultMetric(e: BinaryExpr, l: Labels, r: Labels, m: VectorMatching): Labels {
+  let byL = resultCache.get(e);
+  if (!byL) { byL = new WeakMap(); resultCache.set(e, byL); }
+  let byR = byL.get(l);
+  if (!byR) { byR = new WeakMap(); byL.set(l, byR); }
+  let out = byR.get(r);
+  if (!out) { out = resultMetric(l, r, m); byR.set(r, out); }
+  return out;
+}
+
 function matchLabels(l: Labels, m: VectorMatching): Labels {
   const out: Labels = {};
   if (m.on) {
@@ -101,7 +132,7 @@ function resultMetric(l: Labels, r: Labels, m: VectorMatching): Labels {
 function vectorBinop(e: BinaryExpr, lhsIn: Sample[], rhsIn: Sample[], m: VectorMatching): Sample[] {
   if (m.card === 'many-to-many') throw new PromQLError('many-to-many only allowed for set operators');
   const isCmp = COMPARISON_OPS.has(e.op);
-  const sig = signer(m);
+  const sig = cachedSigner(e, m);
   let lhs = lhsIn;
   let rhs = rhsIn;
   if (m.card === 'one-to-many') { lhs = rhsIn; rhs = lhsIn; }
@@ -127,7 +158,7 @@ function vectorBinop(e: BinaryExpr, lhsIn: Sample[], rhsIn: Sample[], m: VectorM
     let [v, keep] = elemBinop(e.op, fl, fr);
     if (e.returnBool) { v = keep ? 1 : 0; keep = true; }
     if (!keep) continue;
-    const metric = resultMetric(ls.metric, rs.metric, m);
+    const metric = cachedResultMetric(e, ls.metric, rs.metric, m);
     const prev = matched.get(k);
     if (m.card === 'one-to-one') {
       if (prev !== undefined) throw new PromQLError('multiple matches for labels: many-to-one matching must be explicit (group_left/group_right)');

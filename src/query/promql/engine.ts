@@ -41,10 +41,35 @@ export interface RangeQueryResult {
 }
 
 /** Fetched series, normalised to Float64Array so the per-step lookups stay monomorphic. */
-interface LoadedSeries {
+export interface LoadedSeries {
   labels: Labels;
   t: Float64Array;
   v: Float64Array;
+  /** Whether any value is a staleness marker (most series have none: their windows need no scan). */
+  stale: boolean;
+}
+
+function hasStale(v: Float64Array): boolean {
+  for (let i = 0; i < v.length; i++) if (isStaleNaN(v[i] as number)) return true;
+  return false;
+}
+
+/**
+ * Per selector node, each series' window bounds at the last evaluation time. A range query's
+ * steps ascend, so the next bounds are found by walking forward a few samples instead of two
+ * binary searches per series per step; an earlier time (subqueries, @) searches afresh.
+ */
+interface Cursor {
+  ref: number;
+  i0: Int32Array;
+  i1: Int32Array;
+}
+
+/** First index i >= from (and >= 0) with t[i] > x, walking forward; t.length when none. */
+function walkPast(t: Float64Array, from: number, x: number): number {
+  let i = from;
+  while (i < t.length && (t[i] as number) <= x) i++;
+  return i;
 }
 
 const f64 = (a: Float64Array | number[]): Float64Array => (a instanceof Float64Array ? a : Float64Array.from(a));
@@ -152,7 +177,10 @@ export class PromQLEngine {
       const rows = await this.storage.select(n.sel.matchers, n.lo, n.hi);
       for (const r of rows) loaded += r.t.length;
       if (loaded > this.maxSamples) throw new PromQLError(TOO_MANY_SAMPLES, 'LIMIT_EXCEEDED');
-      ev.data.set(n.sel, rows.map((r) => ({ labels: r.labels, t: f64(r.t), v: f64(r.v) })).sort((a, b) => compareLabels(a.labels, b.labels)));
+      ev.data.set(n.sel, rows.map((r) => {
+        const v = f64(r.v);
+        return { labels: r.labels, t: f64(r.t), v, stale: hasStale(v) };
+      }).sort((a, b) => compareLabels(a.labels, b.labels)));
     }));
     return ev;
   }
@@ -207,6 +235,19 @@ export class Evaluator {
   readonly data = new Map<VectorSelector, LoadedSeries[]>();
   readonly ann = new Annotations();
   private readonly subqueryMemo = new Map<SubqueryExpr, Map<number, Value>>();
+  private readonly cursors = new Map<object, Cursor>();
+
+  /** The cursor of `node` over `data`, reset when `ref` went backwards (then filled by binary search). */
+  private cursor(node: object, data: readonly LoadedSeries[], ref: number): { cur: Cursor; forward: boolean } {
+    let cur = this.cursors.get(node);
+    if (!cur || cur.i0.length !== data.length) {
+      cur = { ref: -Infinity, i0: new Int32Array(data.length), i1: new Int32Array(data.length) };
+      this.cursors.set(node, cur);
+    }
+    const forward = ref >= cur.ref;
+    cur.ref = ref;
+    return { cur, forward };
+  }
 
   constructor(readonly engine: PromQLEngine, readonly start: number, readonly end: number, readonly step: number) {}
 
@@ -248,8 +289,13 @@ export class Evaluator {
     const ref = this.atTime(sel.at, ts) - sel.offset;
     const lookback = this.engine.lookbackMs;
     const out: Sample[] = [];
-    for (const s of this.data.get(sel) ?? []) {
-      const i = lastIndexAtOrBefore(s.t, ref);
+    const data = this.data.get(sel) ?? [];
+    const { cur, forward } = this.cursor(sel, data, ref);
+    for (let k = 0; k < data.length; k++) {
+      const s = data[k] as LoadedSeries;
+      const after = forward ? walkPast(s.t, cur.i1[k] as number, ref) : lastIndexAtOrBefore(s.t, ref) + 1;
+      cur.i1[k] = after;
+      const i = after - 1;
       if (i < 0) continue;
       const t = s.t[i] as number;
       if (t <= ref - lookback) continue;
@@ -260,19 +306,44 @@ export class Evaluator {
     return out;
   }
 
+  /**
+   * The (ref - range, ref] bounds of every loaded series of `m` as indices into its arrays, without
+   * building views: for index-based range functions (rate, increase, delta), where a view per
+   * series per step was a large share of the work. Undefined when a series holds staleness
+   * markers (then matrixSelector filters them). The arrays are reused by the next call.
+   */
+  matrixWindows(m: MatrixSelector, ts: number): { data: readonly LoadedSeries[]; i0: Int32Array; i1: Int32Array; window: RangeWindow } | undefined {
+    const sel = m.selector;
+    const data = this.data.get(sel) ?? [];
+    for (const s of data) if (s.stale) return undefined;
+    const ref = this.atTime(sel.at, ts) - sel.offset;
+    const lo = ref - m.rangeMs;
+    const { cur, forward } = this.cursor(m, data, ref);
+    for (let k = 0; k < data.length; k++) {
+      const s = data[k] as LoadedSeries;
+      const i0 = forward ? walkPast(s.t, cur.i0[k] as number, lo) : lastIndexAtOrBefore(s.t, lo) + 1;
+      cur.i0[k] = i0;
+      cur.i1[k] = forward ? walkPast(s.t, Math.max(i0, cur.i1[k] as number), ref) : lastIndexAtOrBefore(s.t, ref) + 1;
+    }
+    return { data, i0: cur.i0, i1: cur.i1, window: { start: lo, end: ref, rangeMs: m.rangeMs } };
+  }
+
   /** Samples of each series in (ref - range, ref], stale markers dropped. */
   matrixSelector(m: MatrixSelector, ts: number): { series: RangeSeries[]; window: RangeWindow } {
     const sel = m.selector;
     const ref = this.atTime(sel.at, ts) - sel.offset;
     const lo = ref - m.rangeMs;
     const out: RangeSeries[] = [];
-    for (const s of this.data.get(sel) ?? []) {
-      const i0 = lastIndexAtOrBefore(s.t, lo) + 1;
-      const i1 = lastIndexAtOrBefore(s.t, ref) + 1;
+    const data = this.data.get(sel) ?? [];
+    const { cur, forward } = this.cursor(m, data, ref);
+    for (let k = 0; k < data.length; k++) {
+      const s = data[k] as LoadedSeries;
+      const i0 = forward ? walkPast(s.t, cur.i0[k] as number, lo) : lastIndexAtOrBefore(s.t, lo) + 1;
+      const i1 = forward ? walkPast(s.t, Math.max(i0, cur.i1[k] as number), ref) : lastIndexAtOrBefore(s.t, ref) + 1;
+      cur.i0[k] = i0;
+      cur.i1[k] = i1;
       if (i1 <= i0) continue;
-      let stale = false;
-      for (let i = i0; i < i1 && !stale; i++) stale = isStaleNaN(s.v[i] as number);
-      if (!stale) {
+      if (!s.stale) {
         // Views, not copies: range functions only read them.
         out.push({ metric: s.labels, t: s.t.subarray(i0, i1), v: s.v.subarray(i0, i1), dropName: false });
         continue;

@@ -1,5 +1,5 @@
 import type { Call, Expr, LabelMatcher } from './ast.js';
-import type { Evaluator, RangeWindow } from './engine.js';
+import type { Evaluator, LoadedSeries, RangeWindow } from './engine.js';
 import { anchoredRegex, compareLabels, type Labels } from './labels.js';
 import { PromQLError, kahanSumInc, quantile, formatFloat, type Floats, type RangeSeries, type Sample, type Value } from './values.js';
 import { avg } from './aggregations.js';
@@ -51,15 +51,20 @@ function linearRegression(t: Floats, v: Floats, interceptTime: number): [number,
 }
 
 function extrapolatedRate(s: RangeSeries, w: RangeWindow, isCounter: boolean, isRate: boolean): number | undefined {
-  const n = s.v.length;
+  return extrapolatedRateAt(s.t, s.v, 0, s.v.length, w, isCounter, isRate);
+}
+
+/** rate/increase/delta over samples [a, b) of t/v (Prometheus's extrapolatedRate). */
+function extrapolatedRateAt(t: Floats, vs: Floats, a: number, b: number, w: RangeWindow, isCounter: boolean, isRate: boolean): number | undefined {
+  const n = b - a;
   if (n < 2) return undefined;
-  const firstT = s.t[0] as number;
-  const lastT = s.t[n - 1] as number;
-  const firstV = s.v[0] as number;
-  let result = (s.v[n - 1] as number) - firstV;
+  const firstT = t[a] as number;
+  const lastT = t[b - 1] as number;
+  const firstV = vs[a] as number;
+  let result = (vs[b - 1] as number) - firstV;
   if (isCounter) {
     let last = 0;
-    for (const v of s.v) { if (v < last) result += last; last = v; }
+    for (let i = a; i < b; i++) { const v = vs[i] as number; if (v < last) result += last; last = v; }
   }
   let toStart = (firstT - w.start) / 1000;
   let toEnd = (w.end - lastT) / 1000;
@@ -78,6 +83,35 @@ function extrapolatedRate(s: RangeSeries, w: RangeWindow, isCounter: boolean, is
   let factor = interval / sampled;
   if (isRate) factor /= w.rangeMs / 1000;
   return result * factor;
+}
+
+/**
+ * rate/increase/delta straight over a matrix selector's loaded arrays (no view per series per
+ * step); undefined when the argument is not a plain selector or holds staleness markers.
+ */
+function fastRate(ev: Evaluator, e: Call, ts: number): Value | undefined {
+  const f = e.func;
+  if ((f !== 'rate' && f !== 'increase' && f !== 'delta') || e.args.length !== 1) return undefined;
+  let arg = e.args[0] as Expr;
+  while (arg.type === 'ParenExpr') arg = arg.expr;
+  if (arg.type !== 'MatrixSelector') return undefined;
+  const win = ev.matrixWindows(arg, ts);
+  if (!win) return undefined;
+  const isCounter = f !== 'delta';
+  const isRate = f === 'rate';
+  const out: Sample[] = [];
+  for (let k = 0; k < win.data.length; k++) {
+    const s = win.data[k] as LoadedSeries;
+    const a = win.i0[k] as number;
+    const b = win.i1[k] as number;
+    const v = extrapolatedRateAt(s.t, s.v, a, b, win.window, isCounter, isRate);
+    if (v === undefined) continue;
+    if (isCounter && !counterLike(s.labels.__name__ ?? '')) {
+      ev.ann.info(`metric might not be a counter, name does not end in _total/_sum/_count/_bucket: ${JSON.stringify(s.labels.__name__ ?? '')}`);
+    }
+    out.push({ metric: s.labels, v, dropName: true });
+  }
+  return { kind: 'vector', samples: out };
 }
 
 function instantValue(s: RangeSeries, isRate: boolean): number | undefined {
@@ -194,6 +228,19 @@ function natCompare(a: string, b: string): number {
 
 const NON_COUNTER_SUFFIXES = ['_total', '_sum', '_count', '_bucket'];
 
+const counterLikeCache = new Map<string, boolean>();
+
+/** Whether a metric name ends like a counter's; cached: rate() asks for every series at every step. */
+function counterLike(name: string): boolean {
+  let r = counterLikeCache.get(name);
+  if (r === undefined) {
+    r = NON_COUNTER_SUFFIXES.some((x) => name.endsWith(x));
+    if (counterLikeCache.size > 100_000) counterLikeCache.clear();
+    counterLikeCache.set(name, r);
+  }
+  return r;
+}
+
 /** Evaluates a function call at one step. */
 export function callFunction(ev: Evaluator, e: Call, ts: number): Value {
   const f = e.func;
@@ -203,6 +250,8 @@ export function callFunction(ev: Evaluator, e: Call, ts: number): Value {
     const { series } = ev.rangeArg(arg, ts);
     return { kind: 'vector', samples: series.length > 0 ? [] : [{ metric: absentLabels(arg), v: 1, dropName: false }] };
   }
+  const fast = fastRate(ev, e, ts);
+  if (fast) return fast;
   const rangeFn = RANGE_FNS[f];
   if (rangeFn) {
     const mi = f === 'quantile_over_time' ? 1 : 0;
@@ -225,7 +274,7 @@ export function callFunction(ev: Evaluator, e: Call, ts: number): Value {
       if (v === undefined) continue;
       if ((f === 'rate' || f === 'increase') && s.v.length >= 2) {
         const name = s.metric.__name__ ?? '';
-        if (!NON_COUNTER_SUFFIXES.some((x) => name.endsWith(x))) {
+        if (!counterLike(name)) {
           ev.ann.info(`metric might not be a counter, name does not end in _total/_sum/_count/_bucket: ${JSON.stringify(name)}`);
         }
       }

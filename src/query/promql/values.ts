@@ -86,6 +86,8 @@ export function formatFloat(v: number): string {
   if (v === Infinity) return '+Inf';
   if (v === -Infinity) return '-Inf';
   const s = String(v);
+  // Most values print without an exponent, and then JS and Go agree: skip the regex.
+  if (!s.includes('e')) return s;
   const m = /^(-?)(\d)(?:\.(\d+))?e([+-]\d+)$/.exec(s);
   if (!m) return s;
   const digits = (m[2] as string) + (m[3] ?? '');

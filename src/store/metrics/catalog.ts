@@ -63,6 +63,9 @@ export class MetricsCatalog {
       insSegment: this.db.prepare('INSERT INTO segments (id, min_t, max_t, bytes) VALUES (?, ?, ?, ?)'),
       insChunk: this.db.prepare('INSERT INTO chunks (series, max_t, min_t, segment, offset, bytes, crc, count) VALUES (?, ?, ?, ?, ?, ?, ?, ?)'),
       setFlushed: this.db.prepare('UPDATE series SET flushed_max_t = MAX(COALESCE(flushed_max_t, -1e308), ?) WHERE id = ?'),
+      chunksOfMany: this.db.prepare(
+        'SELECT series, segment, offset, bytes, crc, min_t AS minT, max_t AS maxT, count FROM chunks WHERE series IN (SELECT value FROM json_each(?)) AND max_t >= ? AND min_t <= ? ORDER BY series, min_t',
+      ),
       chunksOf: this.db.prepare(
         'SELECT segment, offset, bytes, crc, min_t AS minT, max_t AS maxT, count FROM chunks WHERE series = ? AND max_t >= ? AND min_t <= ? ORDER BY min_t',
       ),
@@ -113,6 +116,14 @@ export class MetricsCatalog {
   /** Chunks of a series overlapping [start, end] ms, oldest first. */
   chunksOf(series: number, start: number, end: number): ChunkRow[] {
     return this.st.chunksOf.all(series, start, end) as ChunkRow[];
+  }
+
+  /**
+   * Chunks of many series overlapping [start, end] ms in one statement (a query over thousands of
+   * series would otherwise pay one SQLite round trip each): rows ordered by series, then min_t.
+   */
+  chunksOfMany(series: readonly number[], start: number, end: number): NewChunkRow[] {
+    return this.st.chunksOfMany.all(JSON.stringify(series), start, end) as NewChunkRow[];
   }
 
   segments(): SegmentRow[] {

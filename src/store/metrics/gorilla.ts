@@ -49,7 +49,28 @@ class BitReader {
   bit = 0;
   constructor(private readonly buf: Uint8Array) {}
 
+  /** read(1) without the loop: most control bits of a chunk are single bits. */
+  bit1(): number {
+    const i = HEADER + (this.bit >>> 3);
+    if (i >= this.buf.length) throw new Error(`chunk truncated at bit ${this.bit}`);
+    const b = ((this.buf[i] as number) >>> (7 - (this.bit & 7))) & 1;
+    this.bit++;
+    return b;
+  }
+
   read(n: number): number {
+    const bit = this.bit;
+    const s = bit & 7;
+    if (n + s <= 32) {
+      // One big-endian 32-bit window holds all n bits: no per-byte loop (a chunk's fields are <= 25 bits but for 32-bit halves).
+      const b = this.buf;
+      const i = HEADER + (bit >>> 3);
+      if (HEADER + ((bit + n - 1) >>> 3) >= b.length) throw new Error(`chunk truncated at bit ${bit}`);
+      // Bytes past the end read as undefined, which the shifts turn into 0.
+      const w = ((b[i] as number) << 24) | ((b[i + 1] as number) << 16) | ((b[i + 2] as number) << 8) | (b[i + 3] as number);
+      this.bit = bit + n;
+      return ((w << s) >>> (32 - n)) >>> 0;
+    }
     let v = 0;
     while (n > 0) {
       const i = HEADER + (this.bit >>> 3);
@@ -64,7 +85,6 @@ class BitReader {
     return v;
   }
 }
-
 
 function clz64(hi: number, lo: number): number {
   return hi !== 0 ? Math.clz32(hi) : 32 + Math.clz32(lo);
@@ -102,14 +122,12 @@ function writeDod(w: BitWriter, dod: number): void {
 }
 
 function readDod(r: BitReader): number {
-  if (r.read(1) === 0) return 0;
-  for (let k = 0; k < BUCKETS.length; k++) {
-    if (r.read(1) === 0) {
-      const bits = (BUCKETS[k] as [number, number, number])[2];
-      const v = r.read(bits);
-      return v >= 2 ** (bits - 1) ? v - 2 ** bits : v;
-    }
-  }
+  // Unrolled BUCKETS (4, 10, 20 bits; any change there must change this too): the decoder's hottest function.
+  if (r.bit1() === 0) return 0;
+  let v: number;
+  if (r.bit1() === 0) return (v = r.read(4)) >= 8 ? v - 16 : v;
+  if (r.bit1() === 0) return (v = r.read(10)) >= 512 ? v - 1024 : v;
+  if (r.bit1() === 0) return (v = r.read(20)) >= 524288 ? v - 1048576 : v;
   const hi = r.read(32) | 0;
   return hi * TWO32 + r.read(32);
 }
@@ -289,8 +307,8 @@ export function decodeChunk(buf: Uint8Array): DecodedChunk {
     delta += readDod(r);
     prevT += delta;
     t[i] = prevT;
-    if (r.read(1) === 1) {
-      if (r.read(1) === 1) {
+    if (r.bit1() === 1) {
+      if (r.bit1() === 1) {
         leading = r.read(5);
         sig = r.read(6);
         if (sig === 0) sig = 64;

@@ -9,6 +9,8 @@ import { encodeChunk } from './gorilla.js';
 export interface Head {
   t: number[];
   v: Float64Array;
+  /** 32-bit words over `v`'s buffer: values are written as raw bits, never through a float. */
+  w: Uint32Array;
   n: number;
   /** Lower bound of the WAL LSN of this head's oldest sample: WAL before it may be deleted. */
   minLsn: number;
@@ -38,7 +40,9 @@ export interface SeriesState {
   cutMaxT: number;
   /** The last sample appended (to ignore a retried duplicate after its head was cut). */
   lastT: number;
-  lastBits: [number, number];
+  /** Low and high 32 bits of the last sample's value (raw, so NaN payloads compare exactly). */
+  lastLo: number;
+  lastHi: number;
   head: Head | undefined;
   pending: PendingChunk[];
 }
@@ -53,13 +57,31 @@ export const OUT_OF_ORDER = 'out of order sample';
 export const DUPLICATE = 'duplicate sample for timestamp';
 
 
-function bitsOf(v: Float64Array, i: number): [number, number] {
-  const dv = new DataView(v.buffer, v.byteOffset + i * 8, 8);
-  return [dv.getUint32(0, true), dv.getUint32(4, true)];
+// A one-entry cache of a 32-bit view over the values being applied: applySample runs once per
+// sample over the same array, and a DataView or tuple per sample was a large share of ingest GC.
+let viewOf: Float64Array | undefined;
+let view: Uint32Array<ArrayBufferLike> = new Uint32Array(0);
+const LE = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
+
+function words(v: Float64Array): Uint32Array {
+  if (v !== viewOf) {
+    viewOf = v;
+    view = new Uint32Array(v.buffer, v.byteOffset, v.length * 2);
+  }
+  return view;
+}
+
+/** Low 32 bits of value i (little-endian word order, as the WAL and chunks store them). */
+function loOf(v: Float64Array, i: number): number {
+  return words(v)[LE ? 2 * i : 2 * i + 1] as number;
+}
+
+function hiOf(v: Float64Array, i: number): number {
+  return words(v)[LE ? 2 * i + 1 : 2 * i] as number;
 }
 
 export function newSeriesState(id: number, tenant: string, labels: Labels, labelsJson: string, flushedMaxT: number): SeriesState {
-  return { id, tenant, labels, labelsJson, minT: NaN, maxT: NaN, flushedMaxT, cutMaxT: flushedMaxT, lastT: NaN, lastBits: [0, 0], head: undefined, pending: [] };
+  return { id, tenant, labels, labelsJson, minT: NaN, maxT: NaN, flushedMaxT, cutMaxT: flushedMaxT, lastT: NaN, lastLo: 0, lastHi: 0, head: undefined, pending: [] };
 }
 
 /** Cuts the head (if any) into a pending chunk. */
@@ -78,19 +100,19 @@ export function cutHead(s: SeriesState): void {
  * ignored) or the refusal reason. `lsn` and `wallMs` seed a new head.
  */
 export function applySample(s: SeriesState, t: number, v: Float64Array, i: number, lim: HeadLimits, lsn: number, wallMs: number): 'ok' | 'dup' | string {
-  const [lo, hi] = bitsOf(v, i);
-  if (t === s.lastT) return s.lastBits[0] === lo && s.lastBits[1] === hi ? 'dup' : DUPLICATE;
+  const lo = loOf(v, i);
+  const hi = hiOf(v, i);
+  if (t === s.lastT) return s.lastLo === lo && s.lastHi === hi ? 'dup' : DUPLICATE;
   let h = s.head;
   if (h && h.n > 0) {
     const last = h.t[h.n - 1] as number;
     if (t <= last) {
       const at = lowerBound(h.t, h.n, t);
       if (h.t[at] === t) {
-        const [l2, h2] = bitsOf(h.v, at);
-        return l2 === lo && h2 === hi ? 'dup' : DUPLICATE;
+        return h.w[LE ? 2 * at : 2 * at + 1] === lo && h.w[LE ? 2 * at + 1 : 2 * at] === hi ? 'dup' : DUPLICATE;
       }
       if (lim.outOfOrderWindowMs <= 0 || last - t > lim.outOfOrderWindowMs || t <= s.cutMaxT) return OUT_OF_ORDER;
-      insertAt(h, at, t, v, i);
+      insertAt(h, at, t, lo, hi);
       s.minT = Number.isNaN(s.minT) ? t : Math.min(s.minT, t);
       return 'ok';
     }
@@ -101,13 +123,15 @@ export function applySample(s: SeriesState, t: number, v: Float64Array, i: numbe
   }
   if (t <= s.cutMaxT) return OUT_OF_ORDER;
   if (!h) {
-    h = { t: [], v: new Float64Array(Math.min(lim.chunkMaxSamples, 16)), n: 0, minLsn: lsn, createdAt: wallMs };
+    const hv = new Float64Array(Math.min(lim.chunkMaxSamples, 16));
+    h = { t: [], v: hv, w: new Uint32Array(hv.buffer), n: 0, minLsn: lsn, createdAt: wallMs };
     s.head = h;
   }
-  insertAt(h, h.n, t, v, i);
+  insertAt(h, h.n, t, lo, hi);
   if (t >= (Number.isNaN(s.lastT) ? -Infinity : s.lastT)) {
     s.lastT = t;
-    s.lastBits = [lo, hi];
+    s.lastLo = lo;
+    s.lastHi = hi;
   }
   s.minT = Number.isNaN(s.minT) ? t : Math.min(s.minT, t);
   s.maxT = Number.isNaN(s.maxT) ? t : Math.max(s.maxT, t);
@@ -125,16 +149,18 @@ function lowerBound(t: number[], n: number, x: number): number {
   return lo;
 }
 
-function insertAt(h: Head, at: number, t: number, v: Float64Array, i: number): void {
+function insertAt(h: Head, at: number, t: number, lo: number, hi: number): void {
   if (h.n === h.v.length) {
     const nv = new Float64Array(h.v.length * 2);
     nv.set(h.v);
     h.v = nv;
+    h.w = new Uint32Array(nv.buffer);
   }
-  // copyWithin moves raw bytes: NaN payloads survive.
-  h.v.copyWithin(at + 1, at, h.n);
-  h.v.set(v.subarray(i, i + 1), at);
-  h.t.splice(at, 0, t);
+  // copyWithin moves raw words: NaN payloads survive.
+  if (at < h.n) h.w.copyWithin(2 * at + 2, 2 * at, 2 * h.n);
+  h.w[LE ? 2 * at : 2 * at + 1] = lo;
+  h.w[LE ? 2 * at + 1 : 2 * at] = hi;
+  if (at === h.n) h.t.push(t);
+  else h.t.splice(at, 0, t);
   h.n++;
 }
-
