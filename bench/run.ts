@@ -7,9 +7,11 @@ import { execFileSync, spawnSync } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { cpus, totalmem } from 'node:os';
 import { resolve } from 'node:path';
+import { renderHttpPipelineBench, type HttpPipelineResult } from './http-pipeline-bench.js';
 import { renderMonitorsBench, type MonitorsBenchResult } from './monitors-bench.js';
 import { prometheusMissing } from './metrics/prometheus-peer.js';
 import { renderPromqlBench, type PromqlBenchResult } from './promql-bench.js';
+import { renderSyslogBench, type SyslogBenchResult } from './syslog-bench.js';
 
 const ROOT = resolve(import.meta.dirname, '..');
 const quick = process.argv.includes('--quick');
@@ -39,6 +41,8 @@ const monitors = run('monitors-bench.ts', quick ? ['--monitors', '1000', '--meas
 const promMissing = prometheusMissing();
 if (promMissing) process.stderr.write(`promql-bench skipped: ${promMissing}\n`);
 const promql = promMissing ? undefined : run('promql-bench.ts', quick ? ['--hosts', '20', '--hours', '3', '--ranges', '1', '--runs', '3'] : ['--hosts', '200', '--hours', '7', '--ranges', '1,6', '--runs', '5']) as unknown as PromqlBenchResult;
+const syslog = run('syslog-bench.ts', ['--lines', quick ? '200000' : '2000000']) as unknown as SyslogBenchResult;
+const pipeline = run('http-pipeline-bench.ts', ['--lines', quick ? '150000' : '1500000']) as unknown as HttpPipelineResult;
 
 const fmt = (n: number) => n.toLocaleString('en');
 const x = (a: number, b: number) => `${(a / b).toFixed(2)}×`;
@@ -63,6 +67,32 @@ if (promql) {
   );
 }
 
+const rx = (id: string) => syslog.receivers.find((r) => r.id === id && !r.skipped);
+const rs = rx('rsyslog');
+const sng = rx('syslog-ng');
+for (const [id, what] of [['vigil-text', 'message text'], ['vigil-ndjson', 'NDJSON']] as const) {
+  const v = rx(id);
+  if (!v) continue;
+  rows.push([
+    `syslog, 1 TCP connection → file (${what}), ${fmt(syslog.lines)} RFC ${syslog.format} lines: lines per CPU-s (lines/s)`,
+    `${fmt(v.lines_per_cpu_s)} (${fmt(v.lines_per_s)})`,
+    `rsyslog ${rs ? `${fmt(rs.lines_per_cpu_s)} (${fmt(rs.lines_per_s)})` : 'skipped'}; syslog-ng ${sng ? `${fmt(sng.lines_per_cpu_s)} (${fmt(sng.lines_per_s)})` : 'skipped'}`,
+    `${rs ? `${x(v.lines_per_cpu_s, rs.lines_per_cpu_s)} vs rsyslog` : ''}${sng ? `, ${x(v.lines_per_cpu_s, sng.lines_per_cpu_s)} vs syslog-ng` : ''}`,
+    '>= rsyslog per CPU-s',
+  ]);
+}
+const vt = rx('vigil-text');
+if (vt) rows.push(['syslog → file, peak RSS of the receiver', `${vt.peak_rss_mb} MB`, `rsyslog ${rs?.peak_rss_mb ?? '-'} MB; syslog-ng ${sng?.peak_rss_mb ?? '-'} MB`, '', 'report']);
+for (const p of pipeline.runs) {
+  rows.push([
+    `file tail → json → http sink (NDJSON), ${fmt(pipeline.lines)} lines, ${p.buffer} buffer${p.default_buffer ? ' (default)' : ''}`,
+    `${fmt(p.lines_per_s)} lines/s, peak RSS ${p.peak_rss_mb} MB`,
+    '',
+    '',
+    '>= 300k lines/s, <= 150 MB',
+  ]);
+}
+
 const cpu = cpus()[0]?.model ?? 'unknown CPU';
 const date = new Date().toISOString().slice(0, 10);
 const table = [
@@ -70,7 +100,7 @@ const table = [
   '|---|---|---|---|---|',
   ...rows.map((r) => `| ${r.join(' | ')} |`),
 ].join('\n');
-const section = `## Results (${date}, ${cpu}, ${cpus().length} cores, ${Math.round(totalmem() / 2 ** 30)} GiB, Node ${process.version})\n\nCorpus: ${fmt(query.lines)} seeded synthetic lines (nginx access, JSON app logs, multi-line stack traces; 20 streams over 24 h), ${query.raw_mb} MB raw. File bench: ${fmt(file.file_lines)} lines.\n\n${table}\n\n${renderMonitorsBench(monitors)}\n${promql ? renderPromqlBench(promql) : ''}`;
+const section = `## Results (${date}, ${cpu}, ${cpus().length} cores, ${Math.round(totalmem() / 2 ** 30)} GiB, Node ${process.version})\n\nCorpus: ${fmt(query.lines)} seeded synthetic lines (nginx access, JSON app logs, multi-line stack traces; 20 streams over 24 h), ${query.raw_mb} MB raw. File bench: ${fmt(file.file_lines)} lines.\n\n${table}\n\n${renderMonitorsBench(monitors)}\n${promql ? renderPromqlBench(promql) : ''}\n${renderSyslogBench(syslog)}\n${renderHttpPipelineBench(pipeline)}`;
 process.stdout.write(`\n${section}\n`);
 if (!quick) {
   const path = resolve(ROOT, 'BENCHMARKS.md');

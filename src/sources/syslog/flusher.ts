@@ -1,7 +1,9 @@
 /**
  * Sends what a BatchBuilder collected downstream by count, bytes or time, with at most one emit in
- * flight. While an emit is pending the owner is told to hold its input (`busy`); TCP pauses the
- * socket, since syslog over TCP has no application acknowledgement to slow the sender otherwise.
+ * flight. Input keeps being parsed into the next batch while an emit is pending (so parsing
+ * overlaps the sink's write and fsync); only when that next batch is full too is the owner told to
+ * hold its input (`busy`). TCP pauses the socket, since syslog over TCP has no application
+ * acknowledgement to slow the sender otherwise.
  */
 import type { SourceContext } from '../../components/contract.js';
 import { BatchBuilder } from './batch-builder.js';
@@ -14,9 +16,9 @@ export interface FlushLimits {
 }
 
 export interface FlushHooks {
-  /** An emit started: stop taking input if possible. */
+  /** A full batch waits behind the pending emit: stop taking input if possible. */
   busy(): void;
-  /** No emit is pending and nothing full is waiting: take input again. */
+  /** The waiting batch went out: take input again. */
   idle(): void;
 }
 
@@ -24,6 +26,8 @@ export class Flusher {
   readonly builder: BatchBuilder;
   private inflight: Promise<void> | undefined;
   private timer: NodeJS.Timeout | undefined;
+  /** `busy` was signalled and `idle` is still owed. */
+  private held = false;
 
   constructor(
     private readonly ctx: SourceContext,
@@ -43,8 +47,13 @@ export class Flusher {
   add(m: SyslogMessage, sourceIp: string): void {
     this.builder.add(m, sourceIp);
     const b = this.builder;
-    if (b.count >= this.limits.maxLines || b.bytes >= this.limits.maxBytes) this.flush();
-    else if (this.timer === undefined && b.count === 1) this.timer = setTimeout(() => this.flush(), this.limits.timeoutMs);
+    if (b.count >= this.limits.maxLines || b.bytes >= this.limits.maxBytes) {
+      if (!this.inflight) this.flush();
+      else if (!this.held) {
+        this.held = true;
+        this.hooks.busy();
+      }
+    } else if (this.timer === undefined && b.count === 1) this.timer = setTimeout(() => this.flush(), this.limits.timeoutMs);
   }
 
   /** Sends what is collected now unless an emit is already pending (it is sent right after). */
@@ -57,7 +66,6 @@ export class Flusher {
     const n = this.builder.count;
     const bytes = this.builder.bytes;
     const batch = this.builder.take();
-    this.hooks.busy();
     this.inflight = this.ctx.emit(batch).then(
       () => this.ctx.metrics.sent(n, bytes),
       (err: unknown) => {
@@ -71,7 +79,10 @@ export class Flusher {
       const b = this.builder;
       // What arrived while the emit was pending goes out at once: it has already waited.
       if (b.count > 0) this.flush();
-      else this.hooks.idle();
+      if (this.held) {
+        this.held = false;
+        this.hooks.idle();
+      }
     });
   }
 
