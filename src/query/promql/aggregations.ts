@@ -1,7 +1,9 @@
 import type { AggregateExpr } from './ast.js';
 import type { Evaluator } from './engine.js';
-import { labelsKey, withoutName, type Labels } from './labels.js';
+import { withoutName, type Labels } from './labels.js';
 import { xxhash64 } from './xxhash.js';
+import { STREAMING, groupKey, streamAggregate } from './aggregate-stream.js';
+import { feedRange } from './functions.js';
 import { goQuote, hasInvalidUtf8 } from './literals.js';
 import { PromQLError, formatFloat, kahanSumInc, quantile, type Floats, type Sample } from './values.js';
 
@@ -14,6 +16,12 @@ const LABEL_NAME = /^[a-zA-Z_][a-zA-Z0-9_]*$/;
 
 /** Evaluates one aggregation at one step, grouping by/without labels as Prometheus does. */
 export function aggregate(ev: Evaluator, e: AggregateExpr, ts: number): Sample[] {
+  if (STREAMING.has(e.op)) {
+    const idx = ev.groupIndex(e);
+    idx.begin(e.op);
+    if (feedRange(ev, e.expr, ts, idx)) return idx.finish();
+    return streamAggregate(idx, e, ev.vectorArg(e.expr, ts));
+  }
   const vec = ev.vectorArg(e.expr, ts);
   let param = NaN;
   let label = '';
@@ -64,16 +72,6 @@ export function aggregate(ev: Evaluator, e: AggregateExpr, ts: number): Sample[]
 /** Grouping key per (aggregation node, series labels): series recur at every step. */
 const groupKeyCache = new WeakMap<AggregateExpr, WeakMap<Labels, { key: string; labels: Labels }>>();
 
-function groupKey(e: AggregateExpr, metric: Labels): { key: string; labels: Labels } {
-  const labels: Labels = {};
-  if (e.without) {
-    for (const [k, v] of Object.entries(metric)) if (k !== '__name__' && !e.grouping.includes(k)) labels[k] = v;
-  } else {
-    for (const k of e.grouping) { const v = metric[k]; if (v !== undefined) labels[k] = v; }
-  }
-  return { key: labelsKey(labels), labels };
-}
-
 function isValidUtf8Name(s: string): boolean {
   return s.length > 0 && !hasInvalidUtf8(s);
 }
@@ -115,10 +113,11 @@ function reduce(op: AggregateExpr['op'], vals: number[], param: number): number 
   }
 }
 
-/** Prometheus's avg: compensated sum, switching to an incremental mean if the sum would overflow. */
-export function avg(vals: Floats): number {
+/** Prometheus's avg of vals[a, b): compensated sum, switching to an incremental mean if the sum would overflow. */
+export function avg(vals: Floats, a = 0, b = vals.length): number {
   let sum = 0; let c = 0; let mean = 0; let count = 0; let incremental = false;
-  for (const f of vals) {
+  for (let i = a; i < b; i++) {
+    const f = vals[i] as number;
     count++;
     if (!incremental) {
       const [ns, nc] = kahanSumInc(f, sum, c);

@@ -161,3 +161,28 @@ test('an aborted range query stops with QUERY_TIMEOUT instead of running to the 
   setTimeout(() => ac.abort(), 5);
   await assert.rejects(e.rangeQuery('sum(x * 2)', 0, 1e9, 1000, { signal: ac.signal }), (err: unknown) => err instanceof PromQLError && err.code === 'QUERY_TIMEOUT');
 });
+
+test('range query: label sets equal after __name__ removal are rejected at the step they collide', async () => {
+  const s = store();
+  for (let i = 0; i <= 10; i++) s.append({ __name__: 'other_total', job: 'a', inst: '1' }, i * M, i);
+  const e = new PromQLEngine(s);
+  await assert.rejects(e.rangeQuery('rate({__name__=~"req_total|other_total", job="a", inst="1"}[5m])', 2 * M, 6 * M, M), /vector cannot contain metrics with the same labelset/);
+  // Kept names keep them apart; a single series per label set is fine.
+  const ok = await e.rangeQuery('last_over_time({__name__=~"req_total|other_total", job="a", inst="1"}[5m])', 2 * M, 6 * M, M);
+  assert.equal(ok.series.length, 2);
+});
+
+test('range query: aggregation over a range function equals the same aggregation at each instant', async () => {
+  const e = new PromQLEngine(store());
+  for (const q of ['sum by (job) (rate(req_total[3m]))', 'avg(increase(req_total[5m]))', 'max without (inst) (max_over_time(req_total[2m]))', 'count by (__name__) (changes(req_total[4m]))', 'stddev(deriv(req_total[5m]))']) {
+    const r = await e.rangeQuery(q, M, 10 * M, M);
+    const fromInstants: Record<string, Record<number, number>> = {};
+    for (let t = M; t <= 10 * M; t += M) {
+      for (const [k, v] of Object.entries(vec((await e.instantQuery(q, t)).value))) (fromInstants[k] ??= {})[t] = v;
+    }
+    const fromRange: Record<string, Record<number, number>> = {};
+    for (const rs of r.series) rs.t.forEach((t, i) => { (fromRange[labelsString(rs.metric)] ??= {})[t] = rs.v[i] as number; });
+    assert.deepEqual(fromRange, fromInstants, q);
+    assert.ok(r.series.length > 0, q);
+  }
+});

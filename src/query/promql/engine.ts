@@ -1,10 +1,12 @@
-import type { AtModifier, Expr, MatrixSelector, SubqueryExpr, VectorSelector } from './ast.js';
+import type { AggregateExpr, AtModifier, Expr, MatrixSelector, SubqueryExpr, VectorSelector } from './ast.js';
 import { labelsKey, compareLabels, withoutName, type Labels } from './labels.js';
 import { parsePromQL } from './parser.js';
 import { isStaleNaN, type SeriesQuerier } from './storage.js';
 import { Annotations, PromQLError, type RangeSeries, type ResultSeries, type Sample, type Value } from './values.js';
-import { callFunction } from './functions.js';
+import { callFunction, feedRange } from './functions.js';
 import { aggregate } from './aggregations.js';
+import { GroupIndex } from './aggregate-stream.js';
+import { ResultSink, appendPoint } from './range-result.js';
 import { evalBinary } from './binary.js';
 
 export interface EngineOptions {
@@ -118,6 +120,24 @@ export class PromQLEngine {
     const deadline = Date.now() + this.timeoutMs;
     const ev = await this.prepare(expr, startMs, endMs, stepMs);
     const out = new Map<string, ResultSeries>();
+    // Each input label set's result series (after __name__ removal), found once per query: the
+    // same label objects recur at every step, so no per-step key, copy or duplicate set.
+    const kept = new WeakMap<Labels, ResultSeries>();
+    const dropped = new WeakMap<Labels, ResultSeries>();
+    const resultOf = (m: Labels, dropName: boolean): ResultSeries => {
+      const cache = dropName ? dropped : kept;
+      let rs = cache.get(m);
+      if (!rs) {
+        const metric = dropName ? withoutName(m) : m;
+        const key = labelsKey(metric);
+        rs = out.get(key);
+        if (!rs) { rs = { metric, t: [], v: [] }; out.set(key, rs); }
+        cache.set(m, rs);
+      }
+      return rs;
+    };
+    const sink = new ResultSink(resultOf);
+    const scalarLabels: Labels = {};
     let points = 0;
     let sliceStart = Date.now();
     for (let ts = startMs; ts <= endMs; ts += stepMs) {
@@ -126,20 +146,24 @@ export class PromQLEngine {
         checkDeadline(deadline, opts.signal);
         sliceStart = Date.now();
       }
+      sink.ts = ts;
+      sink.count = 0;
+      if (feedRange(ev, expr, ts, sink)) {
+        points += sink.count;
+        if (points > this.maxSamples) throw new PromQLError(TOO_MANY_SAMPLES, 'LIMIT_EXCEEDED');
+        continue;
+      }
       const v = ev.eval(expr, ts);
       let samples: Sample[];
-      if (v.kind === 'scalar') samples = [{ metric: {}, v: v.v, dropName: false }];
-      else if (v.kind === 'vector') samples = finishVector(v.samples);
+      if (v.kind === 'scalar') samples = [{ metric: scalarLabels, v: v.v, dropName: false }];
+      else if (v.kind === 'vector') samples = v.samples;
       else throw new PromQLError(`invalid expression type "${v.kind === 'matrix' ? 'range vector' : 'string'}" for range query, must be Scalar or instant Vector`);
+      for (let i = 0; i < samples.length; i++) {
+        const s = samples[i] as Sample;
+        appendPoint(resultOf(s.metric, s.dropName), ts, s.v);
+      }
       points += samples.length;
       if (points > this.maxSamples) throw new PromQLError(TOO_MANY_SAMPLES, 'LIMIT_EXCEEDED');
-      for (const s of samples) {
-        const key = labelsKey(s.metric);
-        let rs = out.get(key);
-        if (!rs) { rs = { metric: s.metric, t: [], v: [] }; out.set(key, rs); }
-        rs.t.push(ts);
-        rs.v.push(s.v);
-      }
     }
     const series = [...out.values()].sort((a, b) => compareLabels(a.metric, b.metric));
     return { series, resultType: 'matrix', warnings: [...ev.ann.warnings], infos: [...ev.ann.infos] };
@@ -236,6 +260,14 @@ export class Evaluator {
   readonly ann = new Annotations();
   private readonly subqueryMemo = new Map<SubqueryExpr, Map<number, Value>>();
   private readonly cursors = new Map<object, Cursor>();
+  private readonly groupIndexes = new Map<AggregateExpr, GroupIndex>();
+
+  /** The groups of aggregation node `e` for this query (see aggregate-stream.ts). */
+  groupIndex(e: AggregateExpr): GroupIndex {
+    let g = this.groupIndexes.get(e);
+    if (!g) { g = new GroupIndex(e); this.groupIndexes.set(e, g); }
+    return g;
+  }
 
   /** The cursor of `node` over `data`, reset when `ref` went backwards (then filled by binary search). */
   private cursor(node: object, data: readonly LoadedSeries[], ref: number): { cur: Cursor; forward: boolean } {

@@ -1,12 +1,11 @@
 import type { Call, Expr, LabelMatcher } from './ast.js';
-import type { Evaluator, LoadedSeries, RangeWindow } from './engine.js';
+import type { Evaluator, LoadedSeries } from './engine.js';
 import { anchoredRegex, compareLabels, type Labels } from './labels.js';
-import { PromQLError, kahanSumInc, quantile, formatFloat, type Floats, type RangeSeries, type Sample, type Value } from './values.js';
-import { avg } from './aggregations.js';
+import { PromQLError, formatFloat, type Sample, type Value } from './values.js';
 import { hasInvalidUtf8 } from './literals.js';
 import { histogramFraction, histogramQuantile } from './histogram-quantile.js';
-
-type RangeFn = (s: RangeSeries, w: RangeWindow, ts: number, extra: number[]) => number | undefined;
+import { RANGE_FNS, type RangeFn } from './range-functions.js';
+import type { SampleSink } from './aggregate-stream.js';
 
 const KEEP_NAME = new Set(['last_over_time', 'first_over_time', 'sort', 'sort_desc', 'sort_by_label', 'sort_by_label_desc', 'label_replace', 'label_join']);
 
@@ -26,175 +25,6 @@ const DATE: Record<string, (d: Date) => number> = {
     return Math.floor((d.getTime() - start) / 86400000) + 1;
   },
   days_in_month: (d) => new Date(Date.UTC(d.getUTCFullYear(), d.getUTCMonth() + 1, 0)).getUTCDate(),
-};
-
-function linearRegression(t: Floats, v: Floats, interceptTime: number): [number, number] {
-  let n = 0; let sumX = 0; let cX = 0; let sumY = 0; let cY = 0; let sumXY = 0; let cXY = 0; let sumX2 = 0; let cX2 = 0;
-  const initY = v[0] as number;
-  let constY = true;
-  for (let i = 0; i < t.length; i++) {
-    const y = v[i] as number;
-    if (constY && i > 0 && y !== initY) constY = false;
-    n++;
-    const x = ((t[i] as number) - interceptTime) / 1000;
-    [sumX, cX] = kahanSumInc(x, sumX, cX);
-    [sumY, cY] = kahanSumInc(y, sumY, cY);
-    [sumXY, cXY] = kahanSumInc(x * y, sumXY, cXY);
-    [sumX2, cX2] = kahanSumInc(x * x, sumX2, cX2);
-  }
-  if (constY) return Number.isFinite(initY) || Number.isNaN(initY) ? [0, initY] : [NaN, NaN];
-  sumX += cX; sumY += cY; sumXY += cXY; sumX2 += cX2;
-  const covXY = sumXY - (sumX * sumY) / n;
-  const varX = sumX2 - (sumX * sumX) / n;
-  const slope = covXY / varX;
-  return [slope, sumY / n - (slope * sumX) / n];
-}
-
-function extrapolatedRate(s: RangeSeries, w: RangeWindow, isCounter: boolean, isRate: boolean): number | undefined {
-  return extrapolatedRateAt(s.t, s.v, 0, s.v.length, w, isCounter, isRate);
-}
-
-/** rate/increase/delta over samples [a, b) of t/v (Prometheus's extrapolatedRate). */
-function extrapolatedRateAt(t: Floats, vs: Floats, a: number, b: number, w: RangeWindow, isCounter: boolean, isRate: boolean): number | undefined {
-  const n = b - a;
-  if (n < 2) return undefined;
-  const firstT = t[a] as number;
-  const lastT = t[b - 1] as number;
-  const firstV = vs[a] as number;
-  let result = (vs[b - 1] as number) - firstV;
-  if (isCounter) {
-    let last = 0;
-    for (let i = a; i < b; i++) { const v = vs[i] as number; if (v < last) result += last; last = v; }
-  }
-  let toStart = (firstT - w.start) / 1000;
-  let toEnd = (w.end - lastT) / 1000;
-  const sampled = (lastT - firstT) / 1000;
-  const avgStep = sampled / (n - 1);
-  const threshold = avgStep * 1.1;
-  let interval = sampled;
-  if (toStart >= threshold) toStart = avgStep / 2;
-  if (isCounter && result > 0 && firstV >= 0) {
-    const toZero = sampled * (firstV / result);
-    if (toZero < toStart) toStart = toZero;
-  }
-  interval += toStart;
-  if (toEnd >= threshold) toEnd = avgStep / 2;
-  interval += toEnd;
-  let factor = interval / sampled;
-  if (isRate) factor /= w.rangeMs / 1000;
-  return result * factor;
-}
-
-/**
- * rate/increase/delta straight over a matrix selector's loaded arrays (no view per series per
- * step); undefined when the argument is not a plain selector or holds staleness markers.
- */
-function fastRate(ev: Evaluator, e: Call, ts: number): Value | undefined {
-  const f = e.func;
-  if ((f !== 'rate' && f !== 'increase' && f !== 'delta') || e.args.length !== 1) return undefined;
-  let arg = e.args[0] as Expr;
-  while (arg.type === 'ParenExpr') arg = arg.expr;
-  if (arg.type !== 'MatrixSelector') return undefined;
-  const win = ev.matrixWindows(arg, ts);
-  if (!win) return undefined;
-  const isCounter = f !== 'delta';
-  const isRate = f === 'rate';
-  const out: Sample[] = [];
-  for (let k = 0; k < win.data.length; k++) {
-    const s = win.data[k] as LoadedSeries;
-    const a = win.i0[k] as number;
-    const b = win.i1[k] as number;
-    const v = extrapolatedRateAt(s.t, s.v, a, b, win.window, isCounter, isRate);
-    if (v === undefined) continue;
-    if (isCounter && !counterLike(s.labels.__name__ ?? '')) {
-      ev.ann.info(`metric might not be a counter, name does not end in _total/_sum/_count/_bucket: ${JSON.stringify(s.labels.__name__ ?? '')}`);
-    }
-    out.push({ metric: s.labels, v, dropName: true });
-  }
-  return { kind: 'vector', samples: out };
-}
-
-function instantValue(s: RangeSeries, isRate: boolean): number | undefined {
-  const n = s.v.length;
-  if (n < 2) return undefined;
-  const last = s.v[n - 1] as number;
-  const prev = s.v[n - 2] as number;
-  let r = isRate && last < prev ? last : last - prev;
-  const dt = (s.t[n - 1] as number) - (s.t[n - 2] as number);
-  if (dt === 0) return undefined;
-  if (isRate) r /= dt / 1000;
-  return r;
-}
-
-function stdvarOverTime(vals: Floats): number {
-  let count = 0; let mean = 0; let cMean = 0; let aux = 0; let cAux = 0;
-  for (const f of vals) {
-    count++;
-    const delta = f - (mean + cMean);
-    [mean, cMean] = kahanSumInc(delta / count, mean, cMean);
-    [aux, cAux] = kahanSumInc(delta * (f - (mean + cMean)), aux, cAux);
-  }
-  return (aux + cAux) / count;
-}
-
-/** Timestamp (s) of the last sample that wins `better` against the running extreme; NaN loses. */
-function tsOfExtreme(s: RangeSeries, better: (v: number, m: number) => boolean): number {
-  let m = s.v[0] as number;
-  let t = s.t[0] as number;
-  for (let i = 0; i < s.v.length; i++) {
-    const v = s.v[i] as number;
-    if (better(v, m) || Number.isNaN(m)) { m = v; t = s.t[i] as number; }
-  }
-  return t / 1000;
-}
-
-const RANGE_FNS: Record<string, RangeFn> = {
-  rate: (s, w) => extrapolatedRate(s, w, true, true),
-  increase: (s, w) => extrapolatedRate(s, w, true, false),
-  delta: (s, w) => extrapolatedRate(s, w, false, false),
-  irate: (s) => instantValue(s, true),
-  idelta: (s) => instantValue(s, false),
-  deriv: (s) => (s.v.length < 2 ? undefined : linearRegression(s.t, s.v, s.t[0] as number)[0]),
-  predict_linear: (s, _w, ts, [d]) => {
-    if (s.v.length < 2) return undefined;
-    const [slope, icpt] = linearRegression(s.t, s.v, ts);
-    return slope * (d as number) + icpt;
-  },
-  resets: (s) => { let r = 0; for (let i = 1; i < s.v.length; i++) if ((s.v[i] as number) < (s.v[i - 1] as number)) r++; return r; },
-  changes: (s) => {
-    let r = 0;
-    for (let i = 1; i < s.v.length; i++) {
-      const a = s.v[i] as number; const b = s.v[i - 1] as number;
-      if (a !== b && !(Number.isNaN(a) && Number.isNaN(b))) r++;
-    }
-    return r;
-  },
-  avg_over_time: (s) => avg(s.v),
-  sum_over_time: (s) => { let sum = 0; let c = 0; for (const v of s.v) [sum, c] = kahanSumInc(v, sum, c); return sum + c; },
-  count_over_time: (s) => s.v.length,
-  last_over_time: (s) => s.v[s.v.length - 1],
-  first_over_time: (s) => s.v[0],
-  present_over_time: () => 1,
-  min_over_time: (s) => { let m = s.v[0] as number; for (const v of s.v) if (m > v || Number.isNaN(m)) m = v; return m; },
-  max_over_time: (s) => { let m = s.v[0] as number; for (const v of s.v) if (m < v || Number.isNaN(m)) m = v; return m; },
-  ts_of_min_over_time: (s) => tsOfExtreme(s, (v, m) => v <= m),
-  ts_of_max_over_time: (s) => tsOfExtreme(s, (v, m) => v >= m),
-  ts_of_last_over_time: (s) => (s.t[s.t.length - 1] as number) / 1000,
-  stddev_over_time: (s) => Math.sqrt(stdvarOverTime(s.v)),
-  stdvar_over_time: (s) => stdvarOverTime(s.v),
-  quantile_over_time: (s, _w, _ts, [q]) => quantile(q as number, s.v),
-  mad_over_time: (s) => { const med = quantile(0.5, s.v); return quantile(0.5, Array.from(s.v, (v) => Math.abs(v - med))); },
-  double_exponential_smoothing: (s, _w, _ts, [sf, tf]) => {
-    const n = s.v.length;
-    if (n < 2) return undefined;
-    let s0 = 0; let s1 = s.v[0] as number; let b = (s.v[1] as number) - (s.v[0] as number);
-    for (let i = 1; i < n; i++) {
-      if (i > 1) b = (tf as number) * (s1 - s0) + (1 - (tf as number)) * b;
-      s0 = s1;
-      s1 = (sf as number) * (s.v[i] as number) + (1 - (sf as number)) * (s0 + b);
-    }
-    return s1;
-  },
 };
 
 /** Labels absent()/absent_over_time() report: the selector's equality matchers, once each. */
@@ -241,6 +71,75 @@ function counterLike(name: string): boolean {
   return r;
 }
 
+/**
+ * A range function over a plain matrix selector, straight on the loaded arrays (no view per
+ * series per step), each value handed to `sink` with the series' index as its position; false
+ * (nothing added) when the argument is not a plain selector or holds staleness markers (then
+ * the generic path filters them).
+ */
+function fastRange(ev: Evaluator, e: Call, fn: RangeFn, mi: number, extra: number[], ts: number, sink: SampleSink): boolean {
+  let arg = e.args[mi] as Expr;
+  while (arg.type === 'ParenExpr') arg = arg.expr;
+  if (arg.type !== 'MatrixSelector') return false;
+  const win = ev.matrixWindows(arg, ts);
+  if (!win) return false;
+  const f = e.func;
+  const counterCheck = f === 'rate' || f === 'increase';
+  const drop = !KEEP_NAME.has(f);
+  for (let k = 0; k < win.data.length; k++) {
+    const s = win.data[k] as LoadedSeries;
+    const a = win.i0[k] as number;
+    const b = win.i1[k] as number;
+    if (b <= a) continue;
+    const v = fn(s.t, s.v, a, b, win.window, ts, extra);
+    if (v === undefined) continue;
+    if (counterCheck && b - a >= 2) counterInfo(ev, s.labels.__name__ ?? '');
+    sink.add(k, s.labels, v, drop);
+  }
+  return true;
+}
+
+class VectorSink implements SampleSink {
+  readonly out: Sample[] = [];
+  add(_k: number, metric: Labels, v: number, dropName: boolean): void { this.out.push({ metric, v, dropName }); }
+}
+
+/** A range function's checked scalar arguments; undefined when `e` is no range function. */
+function rangeCall(ev: Evaluator, e: Call, ts: number): { fn: RangeFn; mi: number; extra: number[] } | undefined {
+  const f = e.func;
+  const fn = RANGE_FNS[f];
+  if (!fn) return undefined;
+  const mi = f === 'quantile_over_time' ? 1 : 0;
+  const extra: number[] = [];
+  e.args.forEach((a, i) => { if (i !== mi) extra.push(ev.scalarArg(a, ts)); });
+  if (f === 'quantile_over_time') {
+    const q = extra[0] as number;
+    if (Number.isNaN(q) || q < 0 || q > 1) ev.ann.warn(`quantile value should be between 0 and 1, got ${formatFloat(q)}`);
+  }
+  if (f === 'double_exponential_smoothing') {
+    const [sf, tf] = extra as [number, number];
+    if (!(sf > 0 && sf < 1)) throw new PromQLError(`invalid smoothing factor. Expected: 0 < sf < 1, got: ${sf}`);
+    if (!(tf > 0 && tf < 1)) throw new PromQLError(`invalid trend factor. Expected: 0 < tf < 1, got: ${tf}`);
+  }
+  return { fn, mi, extra };
+}
+
+/**
+ * Evaluates `expr` at `ts` into `sink` when it is a range function over a plain selector
+ * (`sum(rate(x[5m]))`: no Sample per series per step); false, with nothing added, otherwise.
+ * Called by aggregations; evaluation errors throw as from `callFunction`.
+ */
+export function feedRange(ev: Evaluator, expr: Expr, ts: number, sink: SampleSink): boolean {
+  while (expr.type === 'ParenExpr') expr = expr.expr;
+  if (expr.type !== 'Call') return false;
+  const rc = rangeCall(ev, expr, ts);
+  return rc !== undefined && fastRange(ev, expr, rc.fn, rc.mi, rc.extra, ts, sink);
+}
+
+function counterInfo(ev: Evaluator, name: string): void {
+  if (!counterLike(name)) ev.ann.info(`metric might not be a counter, name does not end in _total/_sum/_count/_bucket: ${JSON.stringify(name)}`);
+}
+
 /** Evaluates a function call at one step. */
 export function callFunction(ev: Evaluator, e: Call, ts: number): Value {
   const f = e.func;
@@ -250,34 +149,19 @@ export function callFunction(ev: Evaluator, e: Call, ts: number): Value {
     const { series } = ev.rangeArg(arg, ts);
     return { kind: 'vector', samples: series.length > 0 ? [] : [{ metric: absentLabels(arg), v: 1, dropName: false }] };
   }
-  const fast = fastRate(ev, e, ts);
-  if (fast) return fast;
-  const rangeFn = RANGE_FNS[f];
-  if (rangeFn) {
-    const mi = f === 'quantile_over_time' ? 1 : 0;
-    const extra: number[] = [];
-    e.args.forEach((a, i) => { if (i !== mi) extra.push(ev.scalarArg(a, ts)); });
-    if (f === 'quantile_over_time') {
-      const q = extra[0] as number;
-      if (Number.isNaN(q) || q < 0 || q > 1) ev.ann.warn(`quantile value should be between 0 and 1, got ${formatFloat(q)}`);
-    }
-    if (f === 'double_exponential_smoothing') {
-      const [sf, tf] = extra as [number, number];
-      if (!(sf > 0 && sf < 1)) throw new PromQLError(`invalid smoothing factor. Expected: 0 < sf < 1, got: ${sf}`);
-      if (!(tf > 0 && tf < 1)) throw new PromQLError(`invalid trend factor. Expected: 0 < tf < 1, got: ${tf}`);
-    }
-    const arg = e.args[mi] as Expr;
-    const { series, window } = ev.rangeArg(arg, ts);
+  const rc = rangeCall(ev, e, ts);
+  if (rc) {
+    const { fn: rangeFn, mi, extra } = rc;
+    const sink = new VectorSink();
+    if (fastRange(ev, e, rangeFn, mi, extra, ts, sink)) return { kind: 'vector', samples: sink.out };
+    const { series, window } = ev.rangeArg(e.args[mi] as Expr, ts);
     const out: Sample[] = [];
     for (const s of series) {
-      const v = rangeFn(s, window, ts, extra);
+      const n = s.v.length;
+      if (n === 0) continue;
+      const v = rangeFn(s.t, s.v, 0, n, window, ts, extra);
       if (v === undefined) continue;
-      if ((f === 'rate' || f === 'increase') && s.v.length >= 2) {
-        const name = s.metric.__name__ ?? '';
-        if (!counterLike(name)) {
-          ev.ann.info(`metric might not be a counter, name does not end in _total/_sum/_count/_bucket: ${JSON.stringify(name)}`);
-        }
-      }
+      if ((f === 'rate' || f === 'increase') && n >= 2) counterInfo(ev, s.metric.__name__ ?? '');
       out.push({ metric: s.metric, v, dropName: drop || s.dropName });
     }
     return { kind: 'vector', samples: out };

@@ -91,6 +91,7 @@ describe('Prometheus HTTP API', () => {
   it('query_range returns every captured sample at its step', async () => {
     const r = await get(`/api/v1/query_range?${q({ query: 'node_load1{job="node"}', start: String(T1 / 1000), end: String(T3 / 1000), step: '5s' })}`);
     assert.equal(r.status, 200);
+    assert.equal(r.type, 'application/json; charset=utf-8');
     assert.deepEqual(r.body, {
       status: 'success',
       data: { resultType: 'matrix', result: [{ metric: { __name__: 'node_load1', instance: '127.0.0.1:19100', job: 'node' }, values: [[T1 / 1000, '2.93'], [T2 / 1000, '2.85'], [T3 / 1000, captured(3, 'node_load1')]] }] },

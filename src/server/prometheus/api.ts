@@ -14,7 +14,7 @@ import { formOf, registerFormParser } from '../loki/form.js';
 import type { FormValues } from '../loki/params.js';
 import { tenantOf } from '../tenant.js';
 import { MAX_POINTS, MAX_TIME_MS, MIN_TIME_MS, parsePromDuration, parsePromTime } from './params.js';
-import { instantData, rangeData, success } from './results.js';
+import { RawJson, instantData, rangeResponse, success } from './results.js';
 
 export interface PrometheusApiOptions {
   store: MetricsStore;
@@ -124,7 +124,9 @@ export async function prometheusApiPlugin(app: FastifyInstance, opts: Prometheus
       handler: async (request, reply) => {
         try {
           const tenant = tenantOf(request, opts.multiTenant);
-          return await handler(request, formOf(request), tenant);
+          const out = await handler(request, formOf(request), tenant);
+          if (out instanceof RawJson) return reply.type('application/json; charset=utf-8').send(out.body);
+          return out;
         } catch (e) {
           return respondError(reply, e);
         }
@@ -162,7 +164,7 @@ export async function prometheusApiPlugin(app: FastifyInstance, opts: Prometheus
       throw new PromApiError('bad_data', `invalid parameter "query": invalid expression type "${t === 'matrix' ? 'range vector' : t}" for range query, must be Scalar or instant Vector`);
     }
     const r = await withTimeout(timeoutMs, (signal) => engineFor(tenant, timeoutMs).rangeQuery(expr, start, end, step, { signal }));
-    return success(rangeData(r), r.warnings, r.infos);
+    return rangeResponse(r);
   });
 
   route('/api/v1/series', async (_req, form, tenant) => {
