@@ -9,27 +9,9 @@ import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 
 export const ROOT = resolve(import.meta.dirname, '../..');
-const TICKS_PER_SECOND = 100;
 
-export interface ProcSample {
-  /** utime + stime of every thread of the process (children not included). */
-  cpuSeconds: number;
-  rssMb: number;
-  /** VmHWM: the highest resident set size so far. */
-  peakRssMb: number;
-}
-
-/** Reads /proc/<pid>/stat and /status; throws when the process is gone. */
-export function sampleProc(pid: number): ProcSample {
-  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-  // The command name may hold spaces and parentheses: fields start after the last ')'.
-  const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  const ticks = Number(f[11]) + Number(f[12]);
-  const status = readFileSync(`/proc/${pid}/status`, 'utf8');
-  const hwm = Number(/VmHWM:\s+(\d+)/.exec(status)?.[1] ?? 0);
-  const rss = Number(/VmRSS:\s+(\d+)/.exec(status)?.[1] ?? 0);
-  return { cpuSeconds: ticks / TICKS_PER_SECOND, rssMb: rss / 1024, peakRssMb: hwm / 1024 };
-}
+// One /proc reader for every bench (CPU includes reaped children; vigil run's probes spawn none but `command`).
+export { sampleProc, type ProcSample } from '../collect/proc.js';
 
 export const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 

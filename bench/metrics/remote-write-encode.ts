@@ -4,24 +4,7 @@
  * compression, so Prometheus's receiver and Vigil's get byte-identical requests.
  */
 import snappy from 'snappy';
-
-function varintSize(n: number): number {
-  let size = 1;
-  while (n >= 128) {
-    n = Math.floor(n / 128);
-    size++;
-  }
-  return size;
-}
-
-function writeVarint(buf: Buffer, pos: number, n: number): number {
-  while (n >= 128) {
-    buf[pos++] = (n % 128) | 0x80;
-    n = Math.floor(n / 128);
-  }
-  buf[pos++] = n;
-  return pos;
-}
+import { varintSize, writeVarint } from '../../src/metrics/remote-write/codec.js';
 
 /** The `labels` fields (field 1, repeated Label) of one TimeSeries, encoded once per series. */
 export function encodeLabels(labels: Array<[string, string]>): Buffer {

@@ -34,7 +34,8 @@ export interface DecodedRecord {
   samples: number;
 }
 
-function varintSize(n: number): number {
+/** Bytes of `n` as a protobuf varint (also used by the benches' request encoder). */
+export function varintSize(n: number): number {
   let size = 1;
   while (n >= 128) {
     n = Math.floor(n / 128);
@@ -43,7 +44,8 @@ function varintSize(n: number): number {
   return size;
 }
 
-function writeVarint(buf: Buffer, pos: number, n: number): number {
+/** Writes `n` as a protobuf varint at `pos`; returns the position after it. */
+export function writeVarint(buf: Buffer, pos: number, n: number): number {
   while (n >= 128) {
     buf[pos++] = (n % 128) | 0x80;
     n = Math.floor(n / 128);
