@@ -163,6 +163,8 @@ describe('vigil sink failover and failback (scripted servers)', () => {
       assert.deepEqual(secondary.requests.map((r) => `${r.method} ${r.url}`), ['POST /loki/api/v1/push']);
       assert.equal(secondary.requests[0]?.headers['content-type'], 'application/x-protobuf');
       await until(() => primary.requests.some((r) => r.url === '/ready'), 'the failback check');
+      // The server records /ready when it arrives; the sink switches back once it has read the answer.
+      await new Promise((r) => setTimeout(r, 300));
       assert.deepEqual(await sink.send(batch('two')), { status: 'delivered' });
       assert.deepEqual(primary.requests.map((r) => `${r.method} ${r.url}`), ['POST /loki/api/v1/push', 'GET /ready', 'POST /loki/api/v1/push']);
       assert.equal(secondary.requests.length, 1);
