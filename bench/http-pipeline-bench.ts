@@ -124,13 +124,17 @@ async function runOnce(dir: string, bin: string, input: string, lines: number, b
   mkdirSync(rdir, { recursive: true });
   const rec = await startReceiver();
   let agent: ChildProcess | undefined;
+  let agentOutput: (() => string) | undefined;
   try {
     const conf = join(rdir, 'agent.yaml');
     writeFileSync(conf, agentConfig(rdir, input, rec.port, buffer, isDefault));
     const prof = opts.profDir ? ['--cpu-prof', `--cpu-prof-dir=${opts.profDir}`, `--cpu-prof-name=http-pipeline-${buffer}-${Date.now()}.cpuprofile`] : [];
     const t0 = performance.now();
-    agent = spawn(process.execPath, [...prof, bin, 'agent', '-c', conf], { stdio: ['ignore', 'pipe', 'pipe'] });
+    // VIGIL_BENCH_NODE_ARGS: extra node flags for the agent (heap experiments, --trace-gc).
+    const extra = (process.env.VIGIL_BENCH_NODE_ARGS ?? '').split(' ').filter(Boolean);
+    agent = spawn(process.execPath, [...extra, ...prof, bin, 'agent', '-c', conf], { stdio: ['ignore', 'pipe', 'pipe'] });
     const output = captureOutput(agent);
+    agentOutput = output;
     const pid = agent.pid ?? 0;
     let last: ProcSample = sampleProc(pid);
     let seen = 0;
@@ -168,6 +172,7 @@ async function runOnce(dir: string, bin: string, input: string, lines: number, b
     };
   } finally {
     if (agent) await stopChild(agent);
+    if (agent && process.env.VIGIL_BENCH_AGENT_LOG) writeFileSync(`${process.env.VIGIL_BENCH_AGENT_LOG}.${buffer}`, agentOutput?.() ?? '');
     await stopChild(rec.proc);
   }
 }

@@ -108,9 +108,9 @@ describe('SinkRunner', () => {
     const ac = new AbortController();
     const { r, ctx } = runner(dest, { buffer: { type: 'disk', max_size: 4096, when_full: 'drop_newest' } }, undefined, ac.signal);
     await r.start();
-    for (let i = 0; i < 20; i++) await r.enqueue(batch(i * 10, 10));
+    for (let i = 0; i < 60; i++) await r.enqueue(batch(i * 10, 10));
     const dropped = await counterValue(ctx.registry, 'vigil_component_discarded_events_total', { reason: 'buffer_full' });
-    assert.ok(dropped > 0 && dropped < 200, `dropped ${dropped}`);
+    assert.ok(dropped > 0 && dropped < 600, `dropped ${dropped}`);
     ac.abort();
     await r.stop();
 
@@ -119,12 +119,12 @@ describe('SinkRunner', () => {
     const b = runner(dest2, { buffer: { type: 'disk', max_size: 4096, when_full: 'block' } });
     await b.r.start();
     let resolved = 0;
-    const all = Array.from({ length: 20 }, (_, i) => b.r.enqueue(batch(i * 10, 10)).then(() => resolved++));
+    const all = Array.from({ length: 60 }, (_, i) => b.r.enqueue(batch(i * 10, 10)).then(() => resolved++));
     await new Promise((res) => setTimeout(res, 200));
-    assert.ok(resolved < 20, 'a full buffer must hold writers back');
+    assert.ok(resolved < 60, 'a full buffer must hold writers back');
     dest2.up = true;
     await Promise.all(all);
-    await until(() => dest2.taken.length === 200);
+    await until(() => dest2.taken.length === 600);
     await b.r.stop();
   });
 

@@ -40,6 +40,9 @@ export interface SinkRunnerOptions {
   maxBackoffMs?: number;
 }
 
+/** Encoded bytes of the batches remembered for a disk buffer's read-back (see SinkRunner.written). */
+const WRITTEN_CACHE_BYTES = 32 * 1024 * 1024;
+
 interface MemItem {
   batch: LogBatch;
   events: number;
@@ -116,6 +119,7 @@ export class SinkRunner {
         if (this.stopped || this.o.signal.aborted) throw new VigilError('UNAVAILABLE', `sink ${this.o.id} is stopping`);
       }
       await this.queue.append([payload]);
+      this.remember(payload, batch);
       this.gauges.bytes.set({ sink: this.o.id }, this.queue.usedBytes());
       this.wakeLoop?.();
       return;
@@ -242,6 +246,34 @@ export class SinkRunner {
     return true;
   }
 
+  /**
+   * Batches this process appended to the disk buffer and has not read back yet, oldest first, with
+   * their encoded bytes. A destination that keeps up reads each record right after writing it:
+   * when the bytes read back equal the bytes written, the batch in memory is used instead of
+   * decoding a copy (the disk still holds the record until it is acknowledged). Bounded, so a
+   * backlog falls back to decoding.
+   */
+  private readonly written: Array<{ payload: Buffer; batch: LogBatch }> = [];
+  private writtenBytes = 0;
+
+  private remember(payload: Buffer, batch: LogBatch): void {
+    this.written.push({ payload, batch });
+    this.writtenBytes += payload.length;
+    while (this.writtenBytes > WRITTEN_CACHE_BYTES && this.written.length > 0) this.writtenBytes -= (this.written.shift() as { payload: Buffer }).payload.length;
+  }
+
+  /** The batch whose encoding is `payload`, when it is among the first few remembered (dropping those before it). */
+  private recall(payload: Buffer): LogBatch | undefined {
+    const n = Math.min(this.written.length, 4);
+    for (let i = 0; i < n; i++) {
+      const w = this.written[i] as { payload: Buffer; batch: LogBatch };
+      if (w.payload.length !== payload.length || !w.payload.equals(payload)) continue;
+      for (const d of this.written.splice(0, i + 1)) this.writtenBytes -= d.payload.length;
+      return w.batch;
+    }
+    return undefined;
+  }
+
   /** Records read from the disk buffer but not yet in a request (read ahead in chunks). */
   private readAhead: Array<{ seq: number; batch: LogBatch; events: number }> = [];
 
@@ -252,7 +284,7 @@ export class SinkRunner {
       const records = await q.next(256, Math.max(64 * 1024, maxBytes));
       for (const r of records) {
         try {
-          const b = decodeBatch(r.payload);
+          const b = this.recall(r.payload) ?? decodeBatch(r.payload);
           this.readAhead.push({ seq: r.seq, batch: b, events: batchSize(b) });
         } catch (e) {
           this.o.metrics.error('receiving');

@@ -41,7 +41,7 @@ export default defineSink({
         const bytes = batchBytes(batch);
         ctx.metrics.received(n, bytes);
         try {
-          await file.write(Buffer.from(text ? textLines(batch, false) : ndjson(batch)));
+          await file.write(text ? textLines(batch, false) : ndjson(batch));
           ctx.metrics.sent(n, bytes);
           return { status: 'delivered' };
         } catch (e) {

@@ -87,8 +87,8 @@ export default defineSink({
           const groups = splitByDestination(batch, url, headers);
           const results = await Promise.all(
             groups.map(async (g) => {
-              const text = encoding === 'json' ? jsonArray(g.batch) : ndjson(g.batch);
-              const body = useGzip ? await gzipAsync(Buffer.from(text)) : Buffer.from(text);
+              const raw = encoding === 'json' ? jsonArray(g.batch) : ndjson(g.batch);
+              const body = useGzip ? await gzipAsync(raw) : raw;
               const h: Record<string, string> = { 'content-type': contentType, ...g.headers };
               if (useGzip) h['content-encoding'] = 'gzip';
               return sendOnce(t, { method: 'POST', url: g.url, body, headers: h }, what);
