@@ -18,6 +18,30 @@ export interface HttpRequest {
   basicAuth?: { username: string; password: string } | undefined;
   /** A dispatcher from `tlsDispatcher` (custom CA, client certificate, skip-verify). */
   dispatcher?: Dispatcher | undefined;
+  /** Largest response body read (default MAX_RESPONSE_BYTES); a larger one fails the request. */
+  maxResponseBytes?: number;
+}
+
+/**
+ * Response bodies are read into memory; a misbehaving or hostile server must not be able to grow
+ * that without bound. 64 MiB is far above what any peer answers (an Elasticsearch bulk response
+ * for 10,000 items is ~2 MB).
+ */
+export const MAX_RESPONSE_BYTES = 64 * 1024 * 1024;
+
+/** Reads a body up to `max` bytes; throws (and stops reading) beyond that. */
+async function readCapped(body: AsyncIterable<Buffer> & { destroy(e?: Error): unknown }, max: number): Promise<Buffer> {
+  const chunks: Buffer[] = [];
+  let n = 0;
+  for await (const c of body) {
+    n += c.length;
+    if (n > max) {
+      body.destroy();
+      throw new HttpError(`response body larger than ${max} bytes; not read`);
+    }
+    chunks.push(c);
+  }
+  return chunks.length === 1 ? (chunks[0] as Buffer) : Buffer.concat(chunks, n);
 }
 
 /** TLS options for outbound HTTPS; file paths are read once when the dispatcher is built. */
@@ -91,7 +115,7 @@ export async function httpRequest(r: HttpRequest): Promise<HttpResponse> {
       ...(r.signal ? { signal: r.signal } : {}),
       ...(r.dispatcher ? { dispatcher: r.dispatcher } : {}),
     });
-    const body = Buffer.from(await res.body.arrayBuffer());
+    const body = await readCapped(res.body, r.maxResponseBytes ?? MAX_RESPONSE_BYTES);
     return {
       status: res.statusCode,
       headers: res.headers,
@@ -100,6 +124,7 @@ export async function httpRequest(r: HttpRequest): Promise<HttpResponse> {
       json: <T>() => JSON.parse(body.toString('utf8')) as T,
     };
   } catch (e) {
+    if (e instanceof HttpError) throw new HttpError(`${new URL(r.url).origin}: ${e.message}`);
     const code = (e as { code?: string }).code;
     const what = code === 'ECONNREFUSED' ? 'connection refused (is `vigil run` running there?)' : code === 'UND_ERR_HEADERS_TIMEOUT' || code === 'UND_ERR_BODY_TIMEOUT' ? `no answer within ${timeout} ms` : (e as Error).message;
     throw new HttpError(`${new URL(r.url).origin}: ${what}`);
