@@ -21,18 +21,37 @@ async function drainAll(q: DiskQueue, ack = true): Promise<string[]> {
 }
 
 describe('DiskQueue', () => {
+  it('hands a reader that keeps up the appended payloads themselves, and the same bytes from the files after a reopen', async () => {
+    const dir = tmp();
+    const q = DiskQueue.open({ dir, maxBytes: 1 << 20, segmentBytes: 64, recentBytes: 100 });
+    const first = payloads(3, 'first-record-');
+    await q.append(first);
+    const got = await q.next(10, 1 << 20);
+    assert.equal(got.length, 3);
+    got.forEach((r, i) => assert.equal(r.payload, first[i], 'the very Buffer appended, not a copy read back'));
+    // More than recentBytes: the oldest are read back from the segment files (the bound holds).
+    const many = payloads(20, 'second-batch-of-records-');
+    await q.append(many);
+    const rest = await drainAll(q, false);
+    assert.deepEqual(rest, many.map(String));
+    await q.close();
+    const q2 = DiskQueue.open({ dir, maxBytes: 1 << 20, segmentBytes: 64 });
+    assert.deepEqual(await drainAll(q2), [...first, ...many].map(String));
+    await q2.close();
+  });
+
   it('hands records out in order and forgets acknowledged ones across a reopen', async () => {
     const dir = tmp();
-    let q = DiskQueue.open({ dir, maxBytes: 1 << 20 });
+    let q = DiskQueue.open({ dir, recentBytes: 0, maxBytes: 1 << 20 });
     await q.append(payloads(5));
     const first = await q.next(2, 1 << 20);
     assert.deepEqual(first.map((r) => r.payload.toString()), ['r0', 'r1']);
     q.ack(first[1]!.seq); // out of order: r0 is not acknowledged yet, so nothing is persisted past it
     await q.close();
-    q = DiskQueue.open({ dir, maxBytes: 1 << 20 });
+    q = DiskQueue.open({ dir, recentBytes: 0, maxBytes: 1 << 20 });
     assert.deepEqual(await drainAll(q), ['r0', 'r1', 'r2', 'r3', 'r4']);
     await q.close();
-    q = DiskQueue.open({ dir, maxBytes: 1 << 20 });
+    q = DiskQueue.open({ dir, recentBytes: 0, maxBytes: 1 << 20 });
     assert.deepEqual(await drainAll(q), []);
     assert.equal(q.usedBytes(), 0);
     await q.close();
@@ -40,7 +59,7 @@ describe('DiskQueue', () => {
 
   it('shares one fsync among concurrent appends and keeps their order', async () => {
     const dir = tmp();
-    const q = DiskQueue.open({ dir, maxBytes: 1 << 20 });
+    const q = DiskQueue.open({ dir, recentBytes: 0, maxBytes: 1 << 20 });
     await Promise.all(Array.from({ length: 50 }, (_, i) => q.append([Buffer.from(`c${i}`)])));
     assert.deepEqual(await drainAll(q), Array.from({ length: 50 }, (_, i) => `c${i}`));
     await q.close();
@@ -48,7 +67,7 @@ describe('DiskQueue', () => {
 
   it('truncates a torn tail on open and keeps every complete record', async () => {
     const dir = tmp();
-    const q = DiskQueue.open({ dir, maxBytes: 1 << 20 });
+    const q = DiskQueue.open({ dir, recentBytes: 0, maxBytes: 1 << 20 });
     await q.append(payloads(3));
     await q.close();
     const seg = join(dir, readdirSync(dir).find((n) => n.endsWith('.seg'))!);
@@ -58,7 +77,7 @@ describe('DiskQueue', () => {
     torn.writeUInt32LE(100, 4); // claims 100 bytes, only 3 follow
     appendFileSync(seg, torn);
     const reports: CorruptionReport[] = [];
-    const q2 = DiskQueue.open({ dir, maxBytes: 1 << 20, onCorrupt: (r) => reports.push(r) });
+    const q2 = DiskQueue.open({ dir, recentBytes: 0, maxBytes: 1 << 20, onCorrupt: (r) => reports.push(r) });
     assert.equal(statSync(seg).size, size);
     assert.equal(reports.length, 1);
     assert.equal(reports[0]!.offset, size);
@@ -69,7 +88,7 @@ describe('DiskQueue', () => {
 
   it('reports a corrupt record with its file and offset, skips it and keeps the rest', async () => {
     const dir = tmp();
-    const q = DiskQueue.open({ dir, maxBytes: 1 << 20 });
+    const q = DiskQueue.open({ dir, recentBytes: 0, maxBytes: 1 << 20 });
     await q.append([Buffer.from('first'), Buffer.from('second'), Buffer.from('third')]);
     await q.close();
     const seg = join(dir, readdirSync(dir).find((n) => n.endsWith('.seg'))!);
@@ -78,7 +97,7 @@ describe('DiskQueue', () => {
     bytes.writeUInt8(bytes.readUInt8(secondAt + RECORD_HEADER + 2) ^ 0xff, secondAt + RECORD_HEADER + 2); // flip a payload byte of "second"
     writeFileSync(seg, bytes);
     const reports: CorruptionReport[] = [];
-    const q2 = DiskQueue.open({ dir, maxBytes: 1 << 20, onCorrupt: (r) => reports.push(r) });
+    const q2 = DiskQueue.open({ dir, recentBytes: 0, maxBytes: 1 << 20, onCorrupt: (r) => reports.push(r) });
     assert.deepEqual(await drainAll(q2), ['first', 'third']);
     assert.equal(reports.length, 1);
     assert.equal(reports[0]!.offset, secondAt);
@@ -86,14 +105,14 @@ describe('DiskQueue', () => {
     assert.equal(reports[0]!.file, seg);
     await q2.close();
     // The skipped region is behind the acknowledged position: a reopen reads nothing again.
-    const q3 = DiskQueue.open({ dir, maxBytes: 1 << 20 });
+    const q3 = DiskQueue.open({ dir, recentBytes: 0, maxBytes: 1 << 20 });
     assert.deepEqual(await drainAll(q3), []);
     await q3.close();
   });
 
   it('rotates segments and deletes the ones fully acknowledged', async () => {
     const dir = tmp();
-    const q = DiskQueue.open({ dir, maxBytes: 1 << 20, segmentBytes: 1024 });
+    const q = DiskQueue.open({ dir, recentBytes: 0, maxBytes: 1 << 20, segmentBytes: 1024 });
     for (let i = 0; i < 20; i++) await q.append([Buffer.alloc(200, 65 + (i % 26))]);
     assert.ok(readdirSync(dir).filter((n) => n.endsWith('.seg')).length >= 4);
     const got = await drainAll(q);
@@ -105,7 +124,7 @@ describe('DiskQueue', () => {
 
   it('bounds unacknowledged bytes and frees space on acknowledgement', async () => {
     const dir = tmp();
-    const q = DiskQueue.open({ dir, maxBytes: 1000 });
+    const q = DiskQueue.open({ dir, recentBytes: 0, maxBytes: 1000 });
     await q.append([Buffer.alloc(600)]);
     assert.equal(q.wouldOverflow(600), true);
     assert.equal(q.wouldOverflow(100), false);
@@ -120,7 +139,7 @@ describe('DiskQueue', () => {
 
   it('reads a record larger than its read chunk', async () => {
     const dir = tmp();
-    const q = DiskQueue.open({ dir, maxBytes: 64 << 20 });
+    const q = DiskQueue.open({ dir, recentBytes: 0, maxBytes: 64 << 20 });
     const big = Buffer.alloc(3 << 20, 7);
     await q.append([Buffer.from('small'), big, Buffer.from('tail')]);
     const got: Buffer[] = [];
@@ -141,7 +160,7 @@ describe('DiskQueue', () => {
   it('skips a corrupt record larger than a read chunk and delivers what follows', async () => {
     const dir = tmp();
     const reports: CorruptionReport[] = [];
-    const q = DiskQueue.open({ dir, maxBytes: 64 << 20, segmentBytes: 32 << 20, onCorrupt: (r) => reports.push(r) });
+    const q = DiskQueue.open({ dir, recentBytes: 0, maxBytes: 64 << 20, segmentBytes: 32 << 20, onCorrupt: (r) => reports.push(r) });
     await q.append([Buffer.alloc(2 << 20, 0x61), Buffer.from('after')]);
     const seg = join(dir, readdirSync(dir).find((n) => n.endsWith('.seg'))!);
     const bytes = readFileSync(seg);
@@ -157,7 +176,7 @@ describe('DiskQueue', () => {
 
   it('records handed out by a read that then failed are still returned (the error comes on the next call)', async () => {
     const dir = tmp();
-    const q = DiskQueue.open({ dir, maxBytes: 64 << 20, segmentBytes: 100 });
+    const q = DiskQueue.open({ dir, recentBytes: 0, maxBytes: 64 << 20, segmentBytes: 100 });
     await q.append([Buffer.alloc(60, 0x61)]);
     await q.append([Buffer.alloc(60, 0x62)]); // a second segment
     const second = join(dir, readdirSync(dir).filter((n) => n.endsWith('.seg')).sort()[1]!);
@@ -176,7 +195,7 @@ describe('DiskQueue', () => {
 
   it('refuses a record over the size limit instead of accepting one it could not read back', async () => {
     const dir = tmp();
-    const q = DiskQueue.open({ dir, maxBytes: 1 << 20 });
+    const q = DiskQueue.open({ dir, recentBytes: 0, maxBytes: 1 << 20 });
     const huge = { length: 300 * 1024 * 1024 } as unknown as Buffer;
     await assert.rejects(q.append([huge]), /over the .*limit/);
     await q.close();

@@ -35,6 +35,8 @@ export interface DiskQueueOptions {
   /** Segment file size before a new one is started; default min(32 MiB, max(64 KiB, maxBytes / 8)). */
   segmentBytes?: number;
   onCorrupt?: (r: CorruptionReport) => void;
+  /** Bytes of just-written payloads kept for the reader (default 32 MiB; 0 reads every record back from the file). */
+  recentBytes?: number;
 }
 
 export interface QueuedRecord {
@@ -71,12 +73,26 @@ export function checkRecord(buf: Buffer, off: number): { size: number; payload: 
 }
 
 /** Frames one payload as a record. */
-export function frameRecord(payload: Buffer): Buffer {
+/** The header of the record holding `payload` (written before it; the payload is not copied). */
+export function recordHeader(payload: Buffer): Buffer {
   const h = Buffer.allocUnsafe(RECORD_HEADER);
   h.writeUInt32LE(RECORD_MAGIC, 0);
   h.writeUInt32LE(payload.length, 4);
   h.writeUInt32LE(crc32(payload), 8);
-  return Buffer.concat([h, payload]);
+  return h;
+}
+
+/** A whole record (header and payload) in one buffer. */
+export function frameRecord(payload: Buffer): Buffer {
+  return Buffer.concat([recordHeader(payload), payload]);
+}
+
+/** Payloads of records this process wrote, kept for the reader (see DiskQueue.recent). */
+const RECENT_BYTES = 32 * 1024 * 1024;
+
+function writeAll(fd: number, b: Buffer, pos: number): void {
+  let off = 0;
+  while (off < b.length) off += writeSync(fd, b, off, b.length - off, pos + off);
 }
 
 /** The offset of the next valid record in `buf` after `from`, or -1. */
@@ -125,7 +141,15 @@ export class DiskQueue {
   private readonly inflight: InFlight[] = [];
   private nextSeq = 1;
   private unacked = 0;
-  private pending: Array<{ bufs: Buffer[]; bytes: number; resolve: () => void; reject: (e: Error) => void }> = [];
+  private pending: Array<{ payloads: Buffer[]; headers: Buffer[]; bytes: number; resolve: () => void; reject: (e: Error) => void }> = [];
+  /**
+   * Payloads of records written by this process and not yet read, by `seg:offset` of the record,
+   * oldest first, bounded by RECENT_BYTES. A reader that keeps up gets them without reading the
+   * file back (and the very Buffers that were appended, so callers can recognise them); the file
+   * holds the same bytes, fsynced, for the next start.
+   */
+  private readonly recent = new Map<string, Buffer>();
+  private recentBytes = 0;
   private flushing = false;
   private readFh: { seg: number; fh: FileHandle } | undefined;
   private readonly waiters = new Set<() => void>();
@@ -267,11 +291,11 @@ export class DiskQueue {
     if (this.closed) return Promise.reject(new Error('disk buffer is closed'));
     const big = payloads.find((p) => p.length > MAX_RECORD_BYTES);
     if (big) return Promise.reject(new Error(`a record of ${big.length} bytes is over the ${MAX_RECORD_BYTES}-byte limit of the disk buffer`));
-    const bufs = payloads.map(frameRecord);
-    const bytes = bufs.reduce((n, b) => n + b.length, 0);
+    const headers = payloads.map(recordHeader);
+    const bytes = payloads.reduce((n, p) => n + RECORD_HEADER + p.length, 0);
     this.unacked += bytes;
     return new Promise((resolve, reject) => {
-      this.pending.push({ bufs, bytes, resolve, reject });
+      this.pending.push({ payloads, headers, bytes, resolve, reject });
       if (!this.flushing) this.flush();
     });
   }
@@ -282,6 +306,7 @@ export class DiskQueue {
     this.pending = [];
     const startSeg = this.writeSeg;
     const startEnd = this.writeEnd;
+    const written: Array<[string, Buffer]> = [];
     try {
       for (const g of group) {
         if (this.writeEnd > 0 && this.writeEnd + g.bytes > this.segmentBytes) {
@@ -290,18 +315,17 @@ export class DiskQueue {
           this.newSegment(this.writeSeg + 1);
         }
         let pos = this.writeEnd;
-        for (const b of g.bufs) {
-          let off = 0;
-          while (off < b.length) {
-            const n = writeSync(this.writeFd, b, off, b.length - off, pos);
-            off += n;
-            pos += n;
-          }
-        }
+        g.payloads.forEach((p, i) => {
+          writeAll(this.writeFd, g.headers[i] as Buffer, pos);
+          writeAll(this.writeFd, p, pos + RECORD_HEADER);
+          written.push([`${this.writeSeg}:${pos}`, p]);
+          pos += RECORD_HEADER + p.length;
+        });
         this.writeEnd = pos;
       }
       fsyncSync(this.writeFd);
       this.segSizes.set(this.writeSeg, this.writeEnd);
+      for (const [k, p] of written) this.keepRecent(k, p);
       for (const g of group) g.resolve();
       this.wake(this.waiters);
     } catch (e) {
@@ -326,6 +350,35 @@ export class DiskQueue {
     else this.flushing = false;
   }
 
+  private keepRecent(key: string, payload: Buffer): void {
+    if ((this.o.recentBytes ?? RECENT_BYTES) <= 0) return;
+    this.recent.set(key, payload);
+    this.recentBytes += payload.length;
+    for (const [k, p] of this.recent) {
+      if (this.recentBytes <= (this.o.recentBytes ?? RECENT_BYTES)) break;
+      this.recent.delete(k);
+      this.recentBytes -= p.length;
+    }
+  }
+
+  /** The payload written by this process at the read position, if still kept (removed from the cache). */
+  private takeRecent(limit: number): Buffer | undefined {
+    if (this.recent.size === 0) return undefined;
+    const key = `${this.read.seg}:${this.read.offset}`;
+    const p = this.recent.get(key);
+    if (p === undefined || this.read.offset + RECORD_HEADER + p.length > limit) return undefined;
+    this.recent.delete(key);
+    this.recentBytes -= p.length;
+    // Whatever was kept before this record has been read already (the reader only moves forward).
+    for (const [k, q] of this.recent) {
+      const [seg, off] = k.split(':').map(Number) as [number, number];
+      if (seg > this.read.seg || (seg === this.read.seg && off > this.read.offset)) break;
+      this.recent.delete(k);
+      this.recentBytes -= q.length;
+    }
+    return p;
+  }
+
   private limitOf(seg: number): number {
     return seg === this.writeSeg ? this.writeEnd : (this.segSizes.get(seg) ?? 0);
   }
@@ -347,6 +400,18 @@ export class DiskQueue {
           const following = this.segments.find((s) => s > this.read.seg);
           if (following === undefined) break;
           this.read = { seg: following, offset: 0 };
+          continue;
+        }
+        const kept = this.takeRecent(limit);
+        if (kept) {
+          const size = RECORD_HEADER + kept.length;
+          const end = { seg: this.read.seg, offset: this.read.offset + size };
+          const seq = this.nextSeq++;
+          this.inflight.push({ seq, end, bytes: size, done: false });
+          out.push({ seq, payload: kept });
+          bytes += size;
+          this.read = end;
+          this.advanceAck();
           continue;
         }
         const fh = await this.readHandle(this.read.seg);

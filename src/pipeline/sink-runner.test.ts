@@ -239,7 +239,7 @@ describe('SinkRunner', () => {
     dest.up = false;
     const ctx = makeTestContext('sink', 'test', 'dest', dataDir);
     const ac = new AbortController();
-    const r = new SinkRunner({ id: 'dest', sink: dest, metrics: ctx.metrics, logger: ctx.logger, delivery: resolveDelivery({ buffer: { type: 'disk', max_size: '600KB' } }, 'disk'), dataDir, deadLetterDir: join(dataDir, 'dead'), signal: ac.signal, minBackoffMs: 5, maxBackoffMs: 20 });
+    const r = new SinkRunner({ id: 'dest', sink: dest, metrics: ctx.metrics, logger: ctx.logger, delivery: resolveDelivery({ buffer: { type: 'disk', max_size: '600KB' } }, 'disk'), dataDir, deadLetterDir: join(dataDir, 'dead'), signal: ac.signal, minBackoffMs: 5, maxBackoffMs: 20, diskRecentBytes: 0 });
     await r.start();
     const big = (tag: string): LogBatch => ({ streams: [{ labels: { job: 't' }, ts: [1], lines: [tag + 'x'.repeat(40_000)] }] });
     await r.enqueue(big('a'));

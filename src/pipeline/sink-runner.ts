@@ -38,6 +38,8 @@ export interface SinkRunnerOptions {
   signal: AbortSignal;
   minBackoffMs?: number;
   maxBackoffMs?: number;
+  /** DiskQueueOptions.recentBytes (tests set 0 to exercise reading records back from the files). */
+  diskRecentBytes?: number;
 }
 
 /** Encoded bytes of the batches remembered for a disk buffer's read-back (see SinkRunner.written). */
@@ -94,6 +96,7 @@ export class SinkRunner {
       this.queue = DiskQueue.open({
         dir: join(this.o.dataDir, 'buffer'),
         maxBytes: this.o.delivery.buffer.maxBytes,
+        ...(this.o.diskRecentBytes !== undefined ? { recentBytes: this.o.diskRecentBytes } : {}),
         onCorrupt: (c) => {
           this.o.metrics.error('receiving');
           this.o.logger.error({ file: c.file, offset: c.offset, skipped_bytes: c.skipped, reason: c.reason }, 'corrupt record in the disk buffer; skipped, the rest of the buffer is kept');
@@ -267,7 +270,8 @@ export class SinkRunner {
     const n = Math.min(this.written.length, 4);
     for (let i = 0; i < n; i++) {
       const w = this.written[i] as { payload: Buffer; batch: LogBatch };
-      if (w.payload.length !== payload.length || !w.payload.equals(payload)) continue;
+      // The disk queue hands back the very Buffer appended while it keeps it; otherwise compare bytes.
+      if (w.payload !== payload && (w.payload.length !== payload.length || !w.payload.equals(payload))) continue;
       for (const d of this.written.splice(0, i + 1)) this.writtenBytes -= d.payload.length;
       return w.batch;
     }
