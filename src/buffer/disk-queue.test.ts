@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
 import { appendFileSync, mkdtempSync, readdirSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -199,5 +200,41 @@ describe('DiskQueue', () => {
     const huge = { length: 300 * 1024 * 1024 } as unknown as Buffer;
     await assert.rejects(q.append([huge]), /over the .*limit/);
     await q.close();
+  });
+});
+
+describe('DiskQueue on a full disk', () => {
+  it('rejects the appends that did not fit, keeps what was durable, and takes records again once there is room', async (t) => {
+    // A real full filesystem: a 256 KiB tmpfs (needs root; skipped otherwise).
+    const mnt = mkdtempSync(join(tmpdir(), 'vigil-dq-full-'));
+    try {
+      execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=256k', 'tmpfs', mnt], { stdio: 'ignore' });
+    } catch {
+      t.skip('cannot mount a tmpfs here (not root)');
+      return;
+    }
+    try {
+      const dir = join(mnt, 'q');
+      const q = DiskQueue.open({ dir, maxBytes: 64 << 20, segmentBytes: 64 << 20 });
+      const ok = Buffer.alloc(60 * 1024, 97);
+      await q.append([ok]);
+      await q.append([Buffer.alloc(60 * 1024, 98)]);
+      const tooBig = Buffer.alloc(200 * 1024, 99);
+      await assert.rejects(q.append([tooBig]), /ENOSPC|no space/i);
+      // The failed record was cut back: the next record lands right after the durable ones.
+      await q.append([Buffer.from('z')]);
+      const recs = await q.next(10, 1 << 20);
+      assert.deepEqual(recs.map((r) => r.payload[0]), [97, 98, 122]);
+      for (const r of recs) q.ack(r.seq);
+      await q.close();
+      const again = DiskQueue.open({ dir, maxBytes: 64 << 20, segmentBytes: 64 << 20, recentBytes: 0 });
+      // After the acknowledged records are gone there is room again; a new record round-trips through the file.
+      await again.append([Buffer.from('after the full disk')]);
+      const back = await again.next(10, 1 << 20);
+      assert.deepEqual(back.map((r) => r.payload.toString()), ['after the full disk']);
+      await again.close();
+    } finally {
+      execFileSync('umount', [mnt], { stdio: 'ignore' });
+    }
   });
 });

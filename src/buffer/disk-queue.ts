@@ -9,7 +9,7 @@
  * file and byte offset, counted and skipped by resynchronizing on the next valid record; nothing
  * else is lost and no manual deletion is ever needed.
  */
-import { closeSync, fsyncSync, ftruncateSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, statSync, writeFileSync, writeSync } from 'node:fs';
+import { closeSync, fsync, fsyncSync, ftruncateSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, statSync, writeFileSync, writeSync } from 'node:fs';
 import { open, unlink, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
 import { crc32 } from 'node:zlib';
@@ -134,8 +134,10 @@ export class DiskQueue {
   private segSizes = new Map<number, number>();
   private writeSeg = 0;
   private writeFd = -1;
-  /** End of durable data in the write segment. */
+  /** End of the data written to the write segment (the next record goes here). */
   private writeEnd = 0;
+  /** End of the fsynced data in the write segment: readers stop here. */
+  private durableEnd = 0;
   private read: Position = { seg: 0, offset: 0 };
   private ackPos: Position = { seg: 0, offset: 0 };
   private readonly inflight: InFlight[] = [];
@@ -191,6 +193,7 @@ export class DiskQueue {
       // last durable end, so later records stay where the reader expects them.
       this.writeFd = openSync(join(this.o.dir, segName(last)), 'r+');
       this.writeEnd = this.segSizes.get(last) ?? 0;
+      this.durableEnd = this.writeEnd;
     }
     // Segments wholly behind the acknowledged position are garbage from before a crash.
     for (const s of this.segments.filter((x) => x < this.ackPos.seg)) void unlink(join(this.o.dir, segName(s))).catch(() => undefined);
@@ -238,6 +241,7 @@ export class DiskQueue {
     this.writeSeg = n;
     this.writeFd = fd;
     this.writeEnd = 0;
+    this.durableEnd = 0;
     this.segments.push(n);
     this.segSizes.set(n, 0);
     // The new file's directory entry must survive a crash too.
@@ -300,6 +304,12 @@ export class DiskQueue {
     });
   }
 
+  /**
+   * Writes the pending records (positioned writes into the page cache, synchronous and quick),
+   * then fsyncs on libuv's thread pool, so a multi-megabyte fsync never stalls the event loop
+   * (other sources, push receivers, /metrics). Readers see records only once they are durable
+   * (`durableEnd`); appends that arrive meanwhile share the next fsync.
+   */
   private flush(): void {
     this.flushing = true;
     const group = this.pending;
@@ -323,29 +333,49 @@ export class DiskQueue {
         });
         this.writeEnd = pos;
       }
-      fsyncSync(this.writeFd);
-      this.segSizes.set(this.writeSeg, this.writeEnd);
+    } catch (e) {
+      this.failFlush(group, e as Error, startSeg, startEnd);
+      return;
+    }
+    const seg = this.writeSeg;
+    const end = this.writeEnd;
+    fsync(this.writeFd, (err) => {
+      if (err) {
+        this.failFlush(group, err, startSeg, startEnd);
+        return;
+      }
+      this.segSizes.set(seg, end);
+      this.durableEnd = end;
       for (const [k, p] of written) this.keepRecent(k, p);
       for (const g of group) g.resolve();
       this.wake(this.waiters);
-    } catch (e) {
-      // A failed (possibly partial) write, e.g. a full disk: cut the segment back to its last
-      // durable end so the next records land where the reader expects them.
-      const back = this.writeSeg === startSeg ? startEnd : 0;
-      try {
-        ftruncateSync(this.writeFd, back);
-      } catch {
-        // Nothing more to do: the reader resynchronizes past any garbage it finds.
-      }
-      this.writeEnd = back;
-      this.segSizes.set(this.writeSeg, back);
-      for (const g of group) {
-        this.unacked -= g.bytes;
-        g.reject(e as Error);
-      }
+      this.flushNext();
+    });
+  }
+
+  /**
+   * A failed (possibly partial) write or fsync, e.g. a full disk: cut the segment back to its last
+   * durable end so the next records land where the reader expects them; the group's appends reject.
+   */
+  private failFlush(group: DiskQueue['pending'], e: Error, startSeg: number, startEnd: number): void {
+    const back = this.writeSeg === startSeg ? startEnd : 0;
+    try {
+      ftruncateSync(this.writeFd, back);
+    } catch {
+      // Nothing more to do: the reader resynchronizes past any garbage it finds.
     }
-    // Appends that arrived during this synchronous flush are picked up on the next turn, so they
-    // share one fsync.
+    this.writeEnd = back;
+    this.durableEnd = back;
+    this.segSizes.set(this.writeSeg, back);
+    for (const g of group) {
+      this.unacked -= g.bytes;
+      g.reject(e);
+    }
+    this.flushNext();
+  }
+
+  private flushNext(): void {
+    // Appends that arrived during this flush are picked up on the next turn, sharing one fsync.
     if (this.pending.length > 0) setImmediate(() => this.flush());
     else this.flushing = false;
   }
@@ -380,7 +410,7 @@ export class DiskQueue {
   }
 
   private limitOf(seg: number): number {
-    return seg === this.writeSeg ? this.writeEnd : (this.segSizes.get(seg) ?? 0);
+    return seg === this.writeSeg ? this.durableEnd : (this.segSizes.get(seg) ?? 0);
   }
 
   /**
@@ -543,7 +573,7 @@ export class DiskQueue {
 
   /** True when every durable record has been read (handed out). */
   drained(): boolean {
-    return this.read.seg === this.writeSeg && this.read.offset >= this.writeEnd;
+    return this.read.seg === this.writeSeg && this.read.offset >= this.durableEnd;
   }
 
   /** Waits for pending appends, persists the acknowledged position and closes files. */
