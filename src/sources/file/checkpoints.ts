@@ -1,7 +1,11 @@
 /**
  * Durable per-file read positions of the `file` source, keyed by file identity (dev:ino +
- * fingerprint), never by path. Saved as one small JSON document with write-temp + fsync + rename
- * (+ directory fsync), so a crash leaves either the old or the new version, never a torn one.
+ * fingerprint), never by path. Saved as one small JSON document with write-temp + rename after
+ * every acknowledged batch (crash-safe) and, every checkpoint interval, write-temp + fsync + rename
+ * (+ directory fsync: power-loss-safe). Each document carries a generation number. A fast save
+ * that lands while a durable save is under way is never held back (a kill -9 then re-reads only
+ * the batches in flight); the durable document then goes to `checkpoints.json.durable` instead of
+ * replacing the newer one, and loading takes the newest valid document of the two.
  */
 import { existsSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { open } from 'node:fs/promises';
@@ -19,10 +23,31 @@ export interface Checkpoint extends FileIdentity {
 
 interface Document {
   version: 1;
+  /** Increases with every save; absent in documents of earlier versions (= 0). */
+  generation?: number;
   checkpoints: Checkpoint[];
 }
 
 const FILE = 'checkpoints.json';
+const DURABLE_SUFFIX = '.durable';
+
+/** A saved document, or why it cannot be used (undefined: no such file). */
+function readDocument(path: string): { doc: Document } | { error: string } | undefined {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    return { error: (e as Error).message };
+  }
+  try {
+    const doc = JSON.parse(text) as Partial<Document>;
+    if (doc.version !== 1 || !Array.isArray(doc.checkpoints)) return { error: 'not a version 1 checkpoint document' };
+    return { doc: doc as Document };
+  } catch (e) {
+    return { error: (e as Error).message };
+  }
+}
 
 function isCheckpoint(v: unknown): v is Checkpoint {
   if (typeof v !== 'object' || v === null) return false;
@@ -63,25 +88,33 @@ export class CheckpointStore {
   load(): string | undefined {
     this.byKey.clear();
     const p = this.path;
-    this.hasHistory = existsSync(p) || existsSync(`${p}.corrupt`);
+    const durablePath = `${p}${DURABLE_SUFFIX}`;
+    this.hasHistory = existsSync(p) || existsSync(`${p}.corrupt`) || existsSync(durablePath);
     if (!this.hasHistory) return undefined;
-    let problem: string | undefined;
-    try {
-      const doc = JSON.parse(readFileSync(p, 'utf8')) as Partial<Document>;
-      if (doc.version !== 1 || !Array.isArray(doc.checkpoints)) throw new Error('not a version 1 checkpoint document');
-      doc.checkpoints.forEach((c, i) => {
-        if (isCheckpoint(c)) this.byKey.set(c.key, c);
-        else problem = `${p}: checkpoints[${i}] is malformed, skipped`;
-      });
-      return problem;
-    } catch (e) {
+    const main = readDocument(p);
+    const durable = readDocument(durablePath);
+    const problems: string[] = [];
+    if (main && 'error' in main) {
       try {
         renameSync(p, `${p}.corrupt`);
       } catch {
         // Leave it: the next save replaces it anyway.
       }
-      return `${p}: ${e instanceof Error ? e.message : String(e)}; moved aside, starting without checkpoints`;
+      problems.push(`${p}: ${main.error}; moved aside, ${durable && 'doc' in durable ? `using the last durable checkpoints (${durablePath})` : 'starting without checkpoints'}`);
     }
+    if (durable && 'error' in durable) problems.push(`${durablePath}: ${durable.error}; ignored`);
+    const gen = (d: Document) => (typeof d.generation === 'number' ? d.generation : 0);
+    const candidates = [main, durable].filter((x): x is { doc: Document } => x !== undefined && 'doc' in x).map((x) => x.doc);
+    // The newest valid document (the fast one on a tie: it is the one written last).
+    const doc = candidates.reduce<Document | undefined>((best, d) => (best === undefined || gen(d) > gen(best) ? d : best), undefined);
+    if (doc) {
+      this.generation = Math.max(...candidates.map(gen));
+      doc.checkpoints.forEach((c, i) => {
+        if (isCheckpoint(c)) this.byKey.set(c.key, c);
+        else problems.push(`${p}: checkpoints[${i}] is malformed, skipped`);
+      });
+    }
+    return problems.length > 0 ? problems.join('; ') : undefined;
   }
 
   get(key: string): Checkpoint | undefined {
@@ -117,22 +150,27 @@ export class CheckpointStore {
 
   /** Written since the last fsync (a power loss could still revert it). */
   private unsynced = false;
-  /** A durable save is between serializing and renaming: fast saves wait (they stay dirty). */
+  /** Generation of the last document saved or loaded. */
+  private generation = 0;
+  /** A fast save happened while the durable save in progress was writing. */
+  private fastDuringSync = false;
+  /** A durable save is under way (between serializing and its directory fsync). */
   private syncing = false;
 
   /**
    * Crash-safe save (write + rename, no fsync): survives a process crash (kill -9), costs
-   * microseconds, so it can follow every acknowledged batch. A power loss may revert it to the last
-   * durable save, which only means re-reading (duplicates), never loss. Skipped (left dirty) while
-   * a durable save runs, so an older document can never replace a newer one.
+   * microseconds, so it follows every acknowledged batch, also while a durable save runs. A power
+   * loss may revert or tear it; loading then falls back to the last durable document (duplicates,
+   * never loss).
    */
   saveFast(): void {
-    if (!this.dirty || this.syncing) return;
+    if (!this.dirty) return;
     this.dirty = false;
+    if (this.syncing) this.fastDuringSync = true;
     const tmp = `${this.path}.fast.tmp`;
     try {
       // writeFileSync loops over short writes (a nearly full disk): never a truncated document.
-      writeFileSync(tmp, JSON.stringify({ version: 1, checkpoints: this.all() } satisfies Document));
+      writeFileSync(tmp, JSON.stringify({ version: 1, generation: ++this.generation, checkpoints: this.all() } satisfies Document));
       renameSync(tmp, this.path);
       this.unsynced = true;
     } catch (e) {
@@ -153,8 +191,9 @@ export class CheckpointStore {
   async save(): Promise<void> {
     if ((!this.dirty && !this.unsynced) || this.syncing) return;
     this.syncing = true;
+    this.fastDuringSync = false;
     this.dirty = false;
-    const doc: Document = { version: 1, checkpoints: this.all() };
+    const doc: Document = { version: 1, generation: ++this.generation, checkpoints: this.all() };
     const tmp = `${this.path}.tmp`;
     try {
       const fh = await open(tmp, 'w');
@@ -164,8 +203,14 @@ export class CheckpointStore {
       } finally {
         await fh.close();
       }
-      renameSync(tmp, this.path);
-      this.unsynced = false;
+      if (this.fastDuringSync) {
+        // checkpoints.json already holds a newer (crash-safe) document: keep it, and keep this one
+        // as the durable fallback. The newer one is made durable by the next durable save.
+        renameSync(tmp, `${this.path}${DURABLE_SUFFIX}`);
+      } else {
+        renameSync(tmp, this.path);
+        this.unsynced = false;
+      }
       const dh = await open(this.dir, 'r');
       try {
         await dh.sync();
