@@ -21,7 +21,7 @@ import { join } from 'node:path';
 import { HostMetrics } from '../hostmetrics/index.js';
 import { RemoteWriteGroup, resolveRemoteWriteConfigs, type ResolvedRemoteWriteConfig } from '../metrics/remote-write/index.js';
 import { durationMs } from '../monitor/config.js';
-import { MonitorService } from '../monitor/monitor-service.js';
+import type { MonitorService } from '../monitor/monitor-service.js';
 import { lookupProbe } from '../monitor/probes/index.js';
 import { ScrapeManager } from '../scrape/index.js';
 import { exposureProblem, splitListen } from './security.js';
@@ -85,19 +85,24 @@ export async function startAgent(config: VigilConfig, logger: Logger): Promise<R
   }
   // Probes run by an agent say where they ran from, so the server tells locations apart.
   const located = (c: VigilConfig) => c.monitors.map((m) => ({ ...m, labels: { location: hostname(), ...m.labels } }));
-  const monitorSvc = remoteWrite.enabled
-    ? new MonitorService({
-        monitors: located(config),
-        appender: remoteWrite,
-        dataDir: config.dataDir,
-        logger: logger.child({ component: 'monitors' }),
-        lookupProbe,
-        registry,
-        hostname: hostname(),
-        maxConcurrency: config.raw.monitoring.max_concurrency,
-        historyRetentionMs: durationMs(config.raw.monitoring.history_retention),
-      })
-    : undefined;
+  // Imported only when monitors are configured: its history store loads better-sqlite3, which
+  // most agents (collecting logs only) never use.
+  const createMonitors = async (c: VigilConfig): Promise<MonitorService | undefined> => {
+    if (!remoteWrite.enabled || c.monitors.length === 0) return undefined;
+    const { MonitorService } = await import('../monitor/monitor-service.js');
+    return new MonitorService({
+      monitors: located(c),
+      appender: remoteWrite,
+      dataDir: config.dataDir,
+      logger: logger.child({ component: 'monitors' }),
+      lookupProbe,
+      registry,
+      hostname: hostname(),
+      maxConcurrency: c.raw.monitoring.max_concurrency,
+      historyRetentionMs: durationMs(c.raw.monitoring.history_retention),
+    });
+  };
+  let monitorSvc = await createMonitors(config);
   const scrape = remoteWrite.enabled
     ? new ScrapeManager({ configs: config.scrape, appender: remoteWrite, logger: logger.child({ component: 'scrape' }), registry, dataDir: join(config.dataDir, 'scrape') })
     : undefined;
@@ -147,8 +152,16 @@ export async function startAgent(config: VigilConfig, logger: Logger): Promise<R
         topology = candidate;
         current = next;
         await remoteWrite.reload(metricsTargets(next));
-        monitorSvc?.configure({ maxConcurrency: next.raw.monitoring.max_concurrency, historyRetentionMs: durationMs(next.raw.monitoring.history_retention) });
-        await monitorSvc?.reload(located(next));
+        if (monitorSvc) {
+          monitorSvc.configure({ maxConcurrency: next.raw.monitoring.max_concurrency, historyRetentionMs: durationMs(next.raw.monitoring.history_retention) });
+          await monitorSvc.reload(located(next));
+        } else {
+          const created = await createMonitors(next);
+          if (created) {
+            await created.start();
+            monitorSvc = created;
+          }
+        }
         await hostMetrics?.reload(next.raw.host_metrics);
         await scrape?.reload(next.scrape);
       } catch (e) {

@@ -1,14 +1,14 @@
 /**
  * The `vigil` command line. Wiring only; the only place that exits the process.
+ *
+ * Each command's module is imported when that command runs, not here: `vigil agent` is a
+ * long-running collector whose resident size is the product, and a static import of `run`
+ * (store, LogQL, the API server) or `query` (ws) would keep all of that loaded in every agent.
  */
 import { existsSync } from 'node:fs';
 import { Command, Option } from 'commander';
 import { VERSION } from '../core/version.js';
-import { bufferInspectCommand } from './buffer.js';
-import { checkCommand } from './check.js';
-import { monitorsCommand } from './monitors.js';
-import { queryCommand } from './query.js';
-import { runCommand } from './run-command.js';
+import { AGENT_SEMI_SPACE_MB, capYoungGeneration } from './young-generation.js';
 
 export async function main(argv: string[]): Promise<void> {
   const program = new Command();
@@ -21,6 +21,7 @@ export async function main(argv: string[]): Promise<void> {
     .option('-c, --config <file>', 'config file (default: ./vigil.yaml if present, else built-in defaults)', defaultConfig)
     .option('--listen <host:port>', 'address of the API and console (overrides server.listen); beyond loopback it needs tokens ($VIGIL_AUTH_TOKENS or server.auth.tokens)')
     .action(async (o: { config?: string; listen?: string }) => {
+      const { runCommand } = await import('./run-command.js');
       process.exitCode = await runCommand(o);
     });
 
@@ -30,6 +31,9 @@ export async function main(argv: string[]): Promise<void> {
     .option('-c, --config <file>', 'config file (default: ./vigil.yaml if present)', defaultConfig)
     .option('--listen <host:port>', 'address of /ready and /metrics (overrides server.listen); beyond loopback it needs tokens')
     .action(async (o: { config?: string; listen?: string }) => {
+      // Before the agent's modules load: loading them is what first grows the young generation.
+      capYoungGeneration(AGENT_SEMI_SPACE_MB);
+      const { runCommand } = await import('./run-command.js');
       process.exitCode = await runCommand(o, 'agent');
     });
 
@@ -38,7 +42,8 @@ export async function main(argv: string[]): Promise<void> {
     .description('Validate a config file and print the component graph.')
     .option('-c, --config <file>', 'config file', defaultConfig)
     .option('--mode <mode>', 'run or agent', 'run')
-    .action((o: { config?: string; mode: string }) => {
+    .action(async (o: { config?: string; mode: string }) => {
+      const { checkCommand } = await import('./check.js');
       process.exitCode = checkCommand(o);
     });
 
@@ -48,7 +53,8 @@ export async function main(argv: string[]): Promise<void> {
     .description('Show what disk buffers hold: batches, entries, bytes, time range, top streams, corrupt records (read-only).')
     .argument('<dir>', 'a data directory (all sinks), a sink directory, or a buffer directory')
     .addOption(new Option('-o, --output <format>', 'output format').choices(['text', 'json']).default('text'))
-    .action((dir: string, o: { output?: string }) => {
+    .action(async (dir: string, o: { output?: string }) => {
+      const { bufferInspectCommand } = await import('./buffer.js');
       process.exitCode = bufferInspectCommand(dir, o);
     });
 
@@ -60,6 +66,7 @@ export async function main(argv: string[]): Promise<void> {
     .option('--server <url>', 'Vigil server', process.env['VIGIL_SERVER'] ?? 'http://127.0.0.1:9470')
     .option('--token <token>', 'API token (default: $VIGIL_TOKEN)', process.env['VIGIL_TOKEN'])
     .action(async (o: { output: 'table' | 'json'; failOnDown?: boolean; server: string; token?: string }) => {
+      const { monitorsCommand } = await import('./monitors.js');
       process.exitCode = await monitorsCommand({ ...o, failOnDown: o.failOnDown ?? false });
     });
 
@@ -80,6 +87,7 @@ export async function main(argv: string[]): Promise<void> {
     .option('--token <token>', 'API token (default: $VIGIL_TOKEN)', process.env['VIGIL_TOKEN'])
     .option('--tenant <id>', 'tenant (X-Scope-OrgID)', process.env['VIGIL_TENANT'])
     .action(async (logql: string, o) => {
+      const { queryCommand } = await import('./query.js');
       process.exitCode = await queryCommand(logql, o);
     });
 

@@ -6,11 +6,9 @@ import { join } from 'node:path';
 import type { Logger } from 'pino';
 import { glob } from 'tinyglobby';
 import { ConfigError, loadConfigFile, resolveConfig, type Mode, type VigilConfig } from '../config/load.js';
-import { startAgent } from './agent.js';
 import { errorMessage } from '../core/errors.js';
 import { createLogger } from '../core/logger.js';
 import { VERSION } from '../core/version.js';
-import { startVigil } from './run.js';
 
 function load(file: string | undefined, listen: string | undefined, mode: Mode): VigilConfig {
   const opts = { mode, env: process.env, cwd: process.cwd(), ...(listen ? { listen } : {}) };
@@ -59,7 +57,10 @@ export async function runCommand(o: { config?: string; listen?: string }, mode: 
 
   let vigil: { url: string; reload(next: VigilConfig): Promise<void>; stop(): Promise<void> };
   try {
-    vigil = mode === 'agent' ? await startAgent(config, logger) : await startVigil(config, logger);
+    // Imported here, not at the top: an agent must not load the store, LogQL and the API server.
+    vigil = mode === 'agent'
+      ? await (await import('./agent.js')).startAgent(config, logger)
+      : await (await import('./run.js')).startVigil(config, logger);
   } catch (e) {
     logger.fatal({ error: errorMessage(e) }, 'cannot start');
     process.stderr.write(`vigil: ${errorMessage(e)}\n`);
