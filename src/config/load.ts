@@ -13,8 +13,8 @@ import { DeliveryKeys, resolveDelivery, type DeliveryConfig, type RawDelivery } 
 import { compileCondition } from '../pipeline/transforms/filter/index.js';
 import { resolveMonitors, type MonitorConfig } from '../monitor/config.js';
 import { lookupProbe, probeTypes } from '../monitor/probes/index.js';
-import { resolveScrapeConfigs, type ResolvedScrapeConfig } from '../scrape/index.js';
-import { resolveRemoteWriteConfigs, type ResolvedRemoteWriteConfig } from '../metrics/remote-write/index.js';
+import { resolveScrapeConfigs, type ResolvedScrapeConfig } from '../scrape/config.js';
+import { resolveRemoteWriteConfigs, type ResolvedRemoteWriteConfig } from '../metrics/remote-write/config.js';
 import { parseDuration } from '../core/time.js';
 import { VigilError } from '../core/errors.js';
 import { interpolate, type InterpolationError } from './interpolate.js';

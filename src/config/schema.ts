@@ -8,8 +8,8 @@ import { LogStoreConfigSchema } from '../store/logs/config.js';
 import { MetricsStoreConfigSchema } from '../store/metrics/config.js';
 import { ByteSize, Duration } from './types.js';
 import { HostMetricsSchema } from '../hostmetrics/index.js';
-import { ScrapeConfigsSchema } from '../scrape/index.js';
-import { RemoteWriteConfigsSchema } from '../metrics/remote-write/index.js';
+import { ScrapeConfigsSchema } from '../scrape/config.js';
+import { RemoteWriteConfigsSchema } from '../metrics/remote-write/config.js';
 import { MonitoringSchema, MonitorsSectionSchema } from '../monitor/config.js';
 import { BatchSchema, BufferSchema, RequestSchema } from '../pipeline/delivery-config.js';
 

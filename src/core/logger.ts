@@ -5,8 +5,14 @@
  */
 import { mkdirSync, renameSync, statSync } from 'node:fs';
 import { dirname } from 'node:path';
+import { createRequire } from 'node:module';
 import { pino, type Logger, type StreamEntry } from 'pino';
-import pretty from 'pino-pretty';
+
+// pino-pretty (and its ~30 modules) is loaded only when output is pretty: a collector logging JSON
+// to a pipe or journald never needs it.
+const require = createRequire(import.meta.url);
+type Pretty = typeof import('pino-pretty');
+const loadPretty = (): Pretty => require('pino-pretty') as Pretty;
 
 export interface LoggerOptions {
   level: string;
@@ -23,7 +29,7 @@ export function createLogger(o: LoggerOptions): Logger {
   const out = o.dest ?? process.stderr;
   const usePretty = o.format === 'pretty' || (o.format === 'auto' && Boolean((out as { isTTY?: boolean }).isTTY));
   const streams: StreamEntry[] = [
-    { level: o.level as pino.Level, stream: usePretty ? pretty({ destination: out as never, colorize: true, translateTime: 'SYS:HH:MM:ss.l', ignore: 'pid,hostname', sync: true }) : out },
+    { level: o.level as pino.Level, stream: usePretty ? loadPretty()({ destination: out as never, colorize: true, translateTime: 'SYS:HH:MM:ss.l', ignore: 'pid,hostname', sync: true }) : out },
   ];
   if (o.file) {
     const file = o.file;
