@@ -188,7 +188,8 @@ export async function runSyslogBench(opts: SyslogBenchOptions): Promise<SyslogBe
           : await startVigil(rdir, port, {
             bin,
             fileFormat: id === 'vigil-text' ? 'text' : 'ndjson',
-            ...(opts.profDir ? { nodeArgs: ['--cpu-prof', `--cpu-prof-dir=${opts.profDir}`, `--cpu-prof-name=syslog-${id}-${Date.now()}.cpuprofile`] } : {}),
+            // VIGIL_BENCH_NODE_ARGS: extra node flags for Vigil (heap experiments).
+            nodeArgs: [...(process.env.VIGIL_BENCH_NODE_ARGS ?? '').split(' ').filter(Boolean), ...(opts.profDir ? ['--cpu-prof', `--cpu-prof-dir=${opts.profDir}`, `--cpu-prof-name=syslog-${id}-${Date.now()}.cpuprofile`] : [])],
           });
       try {
         await sleep(500); // let the receiver finish starting before its CPU is sampled
