@@ -7,7 +7,9 @@ import type { Labels } from '../../core/labels.js';
 import { facilityName, levelName, severityName, type SyslogMessage } from './parse.js';
 
 export class BatchBuilder {
-  private streams = new Map<string, StreamBatch>();
+  /** Streams in creation order (the batch), and the same by PRI → host → app for lookups without building a key string per message. */
+  private streams: StreamBatch[] = [];
+  private byPri = new Map<number, Map<string, Map<string, StreamBatch>>>();
   /** Entries in the batch being built. */
   count = 0;
   /** Bytes of the message lines in the batch being built (UTF-16 length; close enough for limits). */
@@ -19,13 +21,23 @@ export class BatchBuilder {
   /** Adds one message received from `sourceIp`. */
   add(m: SyslogMessage, sourceIp: string): void {
     const host = m.host || sourceIp;
-    const key = `${m.pri}\u0000${host}\u0000${m.app}`;
-    let s = this.streams.get(key);
+    let byHost = this.byPri.get(m.pri);
+    if (!byHost) {
+      byHost = new Map();
+      this.byPri.set(m.pri, byHost);
+    }
+    let byApp = byHost.get(host);
+    if (!byApp) {
+      byApp = new Map();
+      byHost.set(host, byApp);
+    }
+    let s = byApp.get(m.app);
     if (!s) {
       const labels: Labels = { ...this.staticLabels, host, facility: facilityName(m.pri), level: levelName(m.pri) };
       if (m.app) labels['app'] = m.app;
       s = { labels, ts: [], lines: [], fields: [] };
-      this.streams.set(key, s);
+      byApp.set(m.app, s);
+      this.streams.push(s);
     }
     const f: Record<string, string> = { severity: severityName(m.pri), source_ip: sourceIp };
     if (m.procid) f['procid'] = m.procid;
@@ -40,8 +52,9 @@ export class BatchBuilder {
 
   /** Hands out the batch built so far and starts a new one. */
   take(): LogBatch {
-    const batch: LogBatch = { streams: [...this.streams.values()] };
-    this.streams = new Map();
+    const batch: LogBatch = { streams: this.streams };
+    this.streams = [];
+    this.byPri = new Map();
     this.count = 0;
     this.bytes = 0;
     return batch;
