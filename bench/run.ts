@@ -11,6 +11,9 @@ import { renderHttpPipelineBench, type HttpPipelineResult } from './http-pipelin
 import { renderMonitorsBench, type MonitorsBenchResult } from './monitors-bench.js';
 import { prometheusMissing } from './metrics/prometheus-peer.js';
 import { renderPromqlBench, type PromqlBenchResult } from './promql-bench.js';
+import { renderNodeBytesBench, type NodeBytesResult } from './node-bytes-bench.js';
+import { nodeExporterMissing } from './metrics/scrape-peers.js';
+import { promtoolMissing } from './metrics/openmetrics-blocks.js';
 import { renderSyslogBench, type SyslogBenchResult } from './syslog-bench.js';
 
 const ROOT = resolve(import.meta.dirname, '..');
@@ -41,6 +44,9 @@ const monitors = run('monitors-bench.ts', quick ? ['--monitors', '1000', '--meas
 const promMissing = prometheusMissing();
 if (promMissing) process.stderr.write(`promql-bench skipped: ${promMissing}\n`);
 const promql = promMissing ? undefined : run('promql-bench.ts', quick ? ['--hosts', '20', '--hours', '3', '--ranges', '1', '--runs', '3'] : ['--hosts', '200', '--hours', '7', '--ranges', '1,6', '--runs', '5']) as unknown as PromqlBenchResult;
+const nodeMissing = promMissing ?? nodeExporterMissing() ?? promtoolMissing();
+if (nodeMissing) process.stderr.write(`node-bytes-bench skipped: ${nodeMissing}\n`);
+const nodeBytes = nodeMissing ? undefined : run('node-bytes-bench.ts', ['--scrapes', quick ? '60' : '240']) as unknown as NodeBytesResult;
 const syslog = run('syslog-bench.ts', ['--lines', quick ? '200000' : '2000000']) as unknown as SyslogBenchResult;
 const pipeline = run('http-pipeline-bench.ts', ['--lines', quick ? '150000' : '1500000']) as unknown as HttpPipelineResult;
 
@@ -65,6 +71,15 @@ if (promql) {
     ['metrics remote write ingest, samples/s', fmt(promql.ingest.vigil_samples_per_s), `Prometheus ${fmt(promql.ingest.prometheus_samples_per_s)}`, x(promql.ingest.vigil_samples_per_s, promql.ingest.prometheus_samples_per_s), 'report'],
     ['metrics disk bytes per sample (node-like series)', String(promql.disk.vigil_bytes_per_sample), `Prometheus blocks ${promql.disk.prometheus_snapshot_bytes_per_sample}, live TSDB ${promql.disk.prometheus_bytes_per_sample}`, x(promql.disk.prometheus_snapshot_bytes_per_sample, promql.disk.vigil_bytes_per_sample), '<= 2'],
   );
+}
+if (nodeBytes) {
+  rows.push([
+    `metrics disk bytes per sample, real node_exporter (${fmt(nodeBytes.series)} series) scraped ${fmt(nodeBytes.scrapes)} times at ${nodeBytes.interval_s} s`,
+    `${nodeBytes.vigil.bytes_per_sample} (sample data ${nodeBytes.vigil.chunk_bytes_per_sample})`,
+    `Prometheus blocks of the same samples ${nodeBytes.prometheus_same_samples.bytes_per_sample} (sample data ${nodeBytes.prometheus_same_samples.chunk_bytes_per_sample}); its own scrape as blocks ${nodeBytes.prometheus_own_scrape.snapshot_bytes_per_sample}`,
+    x(nodeBytes.prometheus_same_samples.bytes_per_sample, nodeBytes.vigil.bytes_per_sample),
+    '<= 2',
+  ]);
 }
 
 const rx = (id: string) => syslog.receivers.find((r) => r.id === id && !r.skipped);
@@ -100,7 +115,7 @@ const table = [
   '|---|---|---|---|---|',
   ...rows.map((r) => `| ${r.join(' | ')} |`),
 ].join('\n');
-const section = `## Results (${date}, ${cpu}, ${cpus().length} cores, ${Math.round(totalmem() / 2 ** 30)} GiB, Node ${process.version})\n\nCorpus: ${fmt(query.lines)} seeded synthetic lines (nginx access, JSON app logs, multi-line stack traces; 20 streams over 24 h), ${query.raw_mb} MB raw. File bench: ${fmt(file.file_lines)} lines.\n\n${table}\n\n${renderMonitorsBench(monitors)}\n${promql ? renderPromqlBench(promql) : ''}\n${renderSyslogBench(syslog)}\n${renderHttpPipelineBench(pipeline)}`;
+const section = `## Results (${date}, ${cpu}, ${cpus().length} cores, ${Math.round(totalmem() / 2 ** 30)} GiB, Node ${process.version})\n\nCorpus: ${fmt(query.lines)} seeded synthetic lines (nginx access, JSON app logs, multi-line stack traces; 20 streams over 24 h), ${query.raw_mb} MB raw. File bench: ${fmt(file.file_lines)} lines.\n\n${table}\n\n${renderMonitorsBench(monitors)}\n${promql ? renderPromqlBench(promql) : ''}\n${nodeBytes ? renderNodeBytesBench(nodeBytes) : ''}\n${renderSyslogBench(syslog)}\n${renderHttpPipelineBench(pipeline)}`;
 process.stdout.write(`\n${section}\n`);
 if (!quick) {
   const path = resolve(ROOT, 'BENCHMARKS.md');

@@ -45,6 +45,23 @@ interface CachedSeries {
 
 const REPORT_NAMES = ['up', 'scrape_duration_seconds', 'scrape_samples_scraped', 'scrape_samples_post_metric_relabeling', 'scrape_series_added'] as const;
 
+/** See alignedScrapeTime. */
+export const SCRAPE_TIMESTAMP_TOLERANCE_MS = 10;
+
+/**
+ * The timestamp of a scrape: its scheduled time when it started within a small tolerance of it,
+ * as Prometheus does (`--scrape.timestamp-tolerance`, prometheus#7976). Timer jitter otherwise
+ * costs delta-of-delta bits on every stored sample: on real node_exporter data, stamping with the
+ * schedule took chunk bytes from 2.02 to 1.52 per sample. Node's timers fire later than Go's (here
+ * p90 2 ms, p99 ~27 ms under load), so the tolerance is 10 ms rather than Prometheus's 2 ms, and
+ * at most 1 % of the interval; a scrape that started later keeps its real time.
+ */
+export function alignedScrapeTime(nowMs: number, scheduledMs: number | undefined, intervalMs: number): number {
+  if (scheduledMs === undefined) return nowMs;
+  const tolerance = Math.min(SCRAPE_TIMESTAMP_TOLERANCE_MS, intervalMs / 100);
+  return Math.abs(nowMs - scheduledMs) <= tolerance ? scheduledMs : nowMs;
+}
+
 /** A running scrape of one target; the manager owns its lifetime. */
 export class ScrapeLoop {
   readonly url: string;
@@ -99,7 +116,7 @@ export class ScrapeLoop {
       if (this.stopped) return;
       // A scrape still appending (slow disk) makes this tick skip rather than overlap it.
       if (!this.running) {
-        this.running = this.scrapeOnce().finally(() => {
+        this.running = this.scrapeOnce(due).finally(() => {
           this.running = undefined;
         });
       }
@@ -196,9 +213,12 @@ export class ScrapeLoop {
     return cfg.metricRelabel.length > 0 ? relabel(out, cfg.metricRelabel) : out;
   }
 
-  /** One scrape and append; never throws (failures become up=0 and lastError). */
-  async scrapeOnce(): Promise<void> {
-    const start = this.now();
+  /**
+   * One scrape and append; never throws (failures become up=0 and lastError). `scheduledMs`: the
+   * tick this scrape belongs to, used as its timestamp when it started close enough to it.
+   */
+  async scrapeOnce(scheduledMs?: number): Promise<void> {
+    const start = alignedScrapeTime(this.now(), scheduledMs, this.intervalMs);
     const t0 = performance.now();
     const { cfg } = this.opts;
     const series: Array<{ labels: Labels; t: number; v: number }> = [];

@@ -14,6 +14,7 @@ import { MetricsStore } from '../store/metrics/index.js';
 import { metadataResponse, targetsResponse } from './api.js';
 import { resolveScrapeConfigs } from './config.js';
 import { ScrapeManager } from './manager.js';
+import { alignedScrapeTime, SCRAPE_TIMESTAMP_TOLERANCE_MS } from './loop.js';
 
 const logger = pino({ level: 'silent' });
 let server: Server;
@@ -249,4 +250,32 @@ test('auth headers, OpenMetrics, explicit timestamps (no staleness), label_limit
     await mgr.stop();
     await store.stop();
   }
+});
+
+test('scrape timestamps: the scheduled time within the tolerance (real timers), the real time beyond it', async () => {
+  assert.equal(alignedScrapeTime(15_003, 15_000, 15_000), 15_000);
+  assert.equal(alignedScrapeTime(14_999, 15_000, 15_000), 15_000);
+  assert.equal(alignedScrapeTime(15_000 + SCRAPE_TIMESTAMP_TOLERANCE_MS + 1, 15_000, 15_000), 15_000 + SCRAPE_TIMESTAMP_TOLERANCE_MS + 1);
+  assert.equal(alignedScrapeTime(1_003, 1_000, 200), 1_003, 'at most 1 % of the interval (2 ms at 200 ms)');
+  assert.equal(alignedScrapeTime(1_002, 1_000, 200), 1_000);
+  assert.equal(alignedScrapeTime(1_003, undefined, 15_000), 1_003, 'a scrape outside the schedule keeps its time');
+
+  // A real loop on real timers: consecutive `up` samples are whole intervals apart (jitter within
+  // the tolerance is not stored), except where a timer ran later than the tolerance.
+  bodies.set('/aligned', { body: 'x 1\n' });
+  const stamps: number[] = [];
+  const appender = {
+    async append(_tenant: string, series: ReadonlyArray<{ labels: Record<string, string>; t: ArrayLike<number> }>) {
+      for (const s of series) if (s.labels.__name__ === 'up') stamps.push(s.t[0] as number);
+      return { accepted: series.length, rejected: [] };
+    },
+  };
+  const { configs } = resolveScrapeConfigs([{ job_name: 'aligned', scrape_interval: '1s', metrics_path: '/aligned', static_configs: [{ targets: [`127.0.0.1:${port}`] }] }]);
+  const mgr = new ScrapeManager({ configs, appender: appender as never, logger, registry: new Registry() });
+  await mgr.start();
+  for (let i = 0; i < 80 && stamps.length < 4; i++) await new Promise((r) => setTimeout(r, 100));
+  await mgr.stop();
+  assert.ok(stamps.length >= 4, `${stamps.length} scrapes`);
+  const gaps = stamps.slice(1).map((t, i) => t - (stamps[i] as number));
+  assert.ok(gaps.filter((g) => g === 1000).length >= 2, `gaps ${gaps.join(',')}`);
 });
