@@ -162,3 +162,17 @@ test('live machine: values are sane and a collection is quick', async () => {
   // 5 ms typical on an idle host; allow for the shared, busy CI machine
   assert.ok(ms < 250, `collection took ${ms.toFixed(1)} ms`);
 });
+
+test('collections run on a fixed schedule and are stamped with it (no drift by the collection time)', async () => {
+  const cap = new Capture();
+  // A slow collector (statfs taking 120 ms) would push an interval-after-the-end schedule later each round.
+  const hm = new HostMetrics({ config: config({ root_path: join(TESTDATA, 'host1'), collectors: ['loadavg', 'filesystem'], interval: '1s' }), appender: cap, logger, hostname: 'h', statfs: async () => { await new Promise((r) => setTimeout(r, 120)); return FS; } });
+  await hm.start();
+  for (let i = 0; i < 60 && cap.calls.length < 4; i++) await new Promise((r) => setTimeout(r, 100));
+  await hm.stop();
+  const stamps = cap.calls.map((c) => c.series[0]?.t[0] as number);
+  assert.ok(stamps.length >= 4, `${stamps.length} collections`);
+  const gaps = stamps.slice(1).map((t, i) => t - (stamps[i] as number));
+  assert.ok(gaps.every((g) => g % 1000 === 0 || Math.abs(g - 1000) <= 50), `gaps ${gaps.join(',')}`);
+  assert.ok(gaps.filter((g) => g === 1000).length >= 2, `gaps ${gaps.join(',')}`);
+});

@@ -18,6 +18,7 @@ import { buildCollectors, type CollectorName } from './collectors/index.js';
 import { defaultStatfs, makeContext } from './context.js';
 import type { HostMetricsConfig } from './schema.js';
 import { formatText } from './text-format.js';
+import { alignedScrapeTime } from '../metrics/aligned-time.js';
 import { NoDataError, family, type Collector, type MetricFamily, type StatfsResult } from './types.js';
 
 export interface HostMetricsOptions {
@@ -116,18 +117,26 @@ export class HostMetrics implements Service<HostMetricsConfig> {
     this.self = selfMetrics(opts.registry ?? new Registry());
   }
 
-  /** Collects once right away, then every interval; collections never overlap. */
+  /** The time the current or next collection is scheduled for (ms). */
+  private due: number | undefined;
+
+  /**
+   * Collects once right away, then every interval on a fixed schedule (not interval after the end
+   * of the last collection, which drifts by the collection time); collections never overlap.
+   */
   async start(): Promise<void> {
     if (!this.stopped) return;
     this.stopped = false;
+    this.due = this.now();
     this.tick();
   }
 
   /** Swaps collectors, labels and interval; throws and keeps the old ones when `config` is invalid. */
   async reload(config: HostMetricsConfig): Promise<void> {
     this.cfg = resolve(config, this.opts.hostname, this.opts.statfs);
-    if (!this.stopped) {
-      clearTimeout(this.timer);
+    // A collection in flight schedules the next one itself when it ends (with the new interval).
+    if (!this.stopped && !this.running) {
+      this.due = this.now();
       this.schedule();
     }
   }
@@ -193,11 +202,19 @@ export class HostMetrics implements Service<HostMetricsConfig> {
 
   private schedule(): void {
     if (this.stopped) return;
-    this.timer = setTimeout(() => this.tick(), this.cfg.intervalMs);
+    clearTimeout(this.timer);
+    const interval = this.cfg.intervalMs;
+    const now = this.now();
+    let due = (this.due ?? now) + interval;
+    // Missed ticks (a long pause, a slow collection) are skipped, not caught up in a burst.
+    while (due <= now) due += interval;
+    this.due = due;
+    this.timer = setTimeout(() => this.tick(), due - now);
     this.timer.unref?.();
   }
 
   private tick(): void {
+    if (this.running) return;
     const run = this.collectAndAppend()
       .catch((e: unknown) => {
         this.self.appendFailures.inc();
@@ -212,7 +229,8 @@ export class HostMetrics implements Service<HostMetricsConfig> {
 
   /** Collects and appends one round; exported for tests through `collectOnce`. */
   private async collectAndAppend(): Promise<void> {
-    const t = this.now();
+    // Stamped with the schedule when on time, as scrapes are: steady timestamps cost almost nothing to store.
+    const t = alignedScrapeTime(this.now(), this.due, this.cfg.intervalMs);
     const families = await this.collect();
     const series = toAppendSeries(families, this.cfg.labels, t);
     const current = new Map<string, Labels>();

@@ -20,6 +20,7 @@ import { ExpositionParseError, formatOf, parseExposition, SCRAPE_ACCEPT_HEADER, 
 import { relabel } from './relabel.js';
 import { publicLabels, scrapeUrl, targetTimes } from './target.js';
 import { readFileSync } from 'node:fs';
+import { alignedScrapeTime } from '../metrics/aligned-time.js';
 
 const gunzipAsync = promisify(gunzip);
 
@@ -45,22 +46,6 @@ interface CachedSeries {
 
 const REPORT_NAMES = ['up', 'scrape_duration_seconds', 'scrape_samples_scraped', 'scrape_samples_post_metric_relabeling', 'scrape_series_added'] as const;
 
-/** See alignedScrapeTime. */
-export const SCRAPE_TIMESTAMP_TOLERANCE_MS = 10;
-
-/**
- * The timestamp of a scrape: its scheduled time when it started within a small tolerance of it,
- * as Prometheus does (`--scrape.timestamp-tolerance`, prometheus#7976). Timer jitter otherwise
- * costs delta-of-delta bits on every stored sample: on real node_exporter data, stamping with the
- * schedule took chunk bytes from 2.02 to 1.52 per sample. Node's timers fire later than Go's (here
- * p90 2 ms, p99 ~27 ms under load), so the tolerance is 10 ms rather than Prometheus's 2 ms, and
- * at most 1 % of the interval; a scrape that started later keeps its real time.
- */
-export function alignedScrapeTime(nowMs: number, scheduledMs: number | undefined, intervalMs: number): number {
-  if (scheduledMs === undefined) return nowMs;
-  const tolerance = Math.min(SCRAPE_TIMESTAMP_TOLERANCE_MS, intervalMs / 100);
-  return Math.abs(nowMs - scheduledMs) <= tolerance ? scheduledMs : nowMs;
-}
 
 /** A running scrape of one target; the manager owns its lifetime. */
 export class ScrapeLoop {

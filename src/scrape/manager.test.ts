@@ -14,7 +14,7 @@ import { MetricsStore } from '../store/metrics/index.js';
 import { metadataResponse, targetsResponse } from './api.js';
 import { resolveScrapeConfigs } from './config.js';
 import { ScrapeManager } from './manager.js';
-import { alignedScrapeTime, SCRAPE_TIMESTAMP_TOLERANCE_MS } from './loop.js';
+import { alignedScrapeTime, SCRAPE_TIMESTAMP_TOLERANCE_MS } from '../metrics/aligned-time.js';
 
 const logger = pino({ level: 'silent' });
 let server: Server;
