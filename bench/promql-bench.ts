@@ -14,7 +14,8 @@
  * Vigil is restarted on its data before the queries, so they read what it persisted.
  *
  * Usage: node --import tsx bench/promql-bench.ts [--hosts 200] [--hours 7] [--runs 5]
- *   [--ranges 1,6] [--bin bin/vigil.js] [--prof DIR] [--prometheus prometheus]
+ *   [--ranges 1,6] [--bin bin/vigil.js] [--prof DIR] [--prometheus prometheus] [--rss]
+ *   [--chunk-cache SIZE] (Vigil's decoded-chunk cache; 0 = every query reads and decodes)
  * (--prof writes two V8 CPU profiles of Vigil into DIR: promql-ingest-* and promql-query-*.)
  * Prints the markdown on stderr and the result as one JSON line on stdout (for bench/run.ts).
  */
@@ -48,6 +49,10 @@ export interface PromqlBenchOptions {
   vigilBin?: string;
   prometheusBin?: string;
   profDir?: string;
+  /** Print Vigil's resident memory (VmRSS, VmHWM) before and after the queries on stderr. */
+  rss?: boolean;
+  /** Vigil's storage.metrics.chunk_cache_size (its default when absent; "0" measures without the cache). */
+  chunkCache?: string;
 }
 
 export interface QueryRow {
@@ -81,8 +86,9 @@ export interface PromqlBenchResult {
 
 const SCRAPES_PER_REQUEST = 20;
 
-function vigilConfig(dir: string): string {
-  return `server:\n  listen: 127.0.0.1:0\nstorage:\n  path: ${join(dir, 'data')}\nlogging:\n  format: json\n  file: false\nhost_metrics:\n  enabled: false\nsources: {}\nsinks: {}\n`;
+function vigilConfig(dir: string, chunkCache?: string): string {
+  const metrics = chunkCache === undefined ? '' : `  metrics:\n    chunk_cache_size: ${JSON.stringify(chunkCache)}\n`;
+  return `server:\n  listen: 127.0.0.1:0\nstorage:\n  path: ${join(dir, 'data')}\n${metrics}logging:\n  format: json\n  file: false\nhost_metrics:\n  enabled: false\nsources: {}\nsinks: {}\n`;
 }
 
 /** Sends the generated data to both receivers; returns samples and the time each spent in requests. */
@@ -163,7 +169,7 @@ export async function runPromqlBench(opts: PromqlBenchOptions): Promise<PromqlBe
     const load = load1();
     const endMs = Math.floor(Date.now() / 60_000) * 60_000;
     const prof = (phase: string) => (opts.profDir ? ['--cpu-prof', `--cpu-prof-dir=${opts.profDir}`, `--cpu-prof-name=promql-${phase}-${Date.now()}.cpuprofile`] : []);
-    vigil = await startVigil(bin, dir, vigilConfig(dir), prof('ingest'));
+    vigil = await startVigil(bin, dir, vigilConfig(dir, opts.chunkCache), prof('ingest'));
     prom = await startPrometheus(dir, opts.prometheusBin);
     process.stderr.write(`ingesting ${opts.hosts} hosts × ${opts.hours} h...\n`);
     const ing = await ingest(vigil.url, prom.url, opts.hosts, opts.hours, endMs, vigil.proc.pid ?? 0);
@@ -175,7 +181,13 @@ export async function runPromqlBench(opts: PromqlBenchOptions): Promise<PromqlBe
     process.stderr.write(`waiting for Prometheus to cut ${want} block(s)...\n`);
     await waitCompaction(prom, want);
     const promDisk = await prometheusDisk(prom);
-    vigil = await startVigil(bin, dir, vigilConfig(dir), prof('query'));
+    vigil = await startVigil(bin, dir, vigilConfig(dir, opts.chunkCache), prof('query'));
+    const rss = (when: string) => {
+      if (!opts.rss || !vigil?.proc.pid) return;
+      const p = sampleProc(vigil.proc.pid);
+      process.stderr.write(`vigil RSS ${when}: ${p.rssMb.toFixed(1)} MB (peak ${p.peakRssMb.toFixed(1)} MB)\n`);
+    };
+    rss('before the queries');
 
     const rows: QueryRow[] = [];
     for (const rangeH of ranges) {
@@ -209,6 +221,7 @@ export async function runPromqlBench(opts: PromqlBenchOptions): Promise<PromqlBe
         rows.push(row);
       }
     }
+    rss('after the queries');
     return {
       bench: 'promql',
       prometheus_version: prometheusVersion(opts.prometheusBin),
@@ -283,6 +296,8 @@ async function main(): Promise<void> {
     ...(bin ? { vigilBin: resolve(bin) } : {}),
     ...(promBin ? { prometheusBin: promBin } : {}),
     ...(prof ? { profDir: resolve(prof) } : {}),
+    ...(process.argv.includes('--rss') ? { rss: true } : {}),
+    ...(val('chunk-cache') !== undefined ? { chunkCache: val('chunk-cache') as string } : {}),
   });
   process.stderr.write(`\n${renderPromqlBench(result)}\n`);
   process.stdout.write(`${JSON.stringify(result)}\n`);

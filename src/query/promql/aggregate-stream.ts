@@ -82,14 +82,16 @@ export class GroupIndex implements SampleSink {
 }
 
 /** Compensation term of the last `kadd` (a second return value without allocating a tuple). */
-let kc = 0;
+// A typed-array slot, not a `let`: storing a double into a module variable allocates a heap
+// number on every call (this V8), one per series per step.
+const KC = new Float64Array(1);
 
-/** Prometheus's kahanSumInc: returns the new sum, leaves the new compensation in `kc`. */
+/** Prometheus's kahanSumInc: returns the new sum, leaves the new compensation in `KC[0]`. */
 function kadd(inc: number, sum: number, c: number): number {
   const t = sum + inc;
-  if (!Number.isFinite(t) && !Number.isNaN(t)) kc = 0;
-  else if (Math.abs(sum) >= Math.abs(inc)) kc = c + ((sum - t) + inc);
-  else kc = c + ((inc - t) + sum);
+  if (!Number.isFinite(t) && !Number.isNaN(t)) KC[0] = 0;
+  else if (Math.abs(sum) >= Math.abs(inc)) KC[0] = c + ((sum - t) + inc);
+  else KC[0] = c + ((inc - t) + sum);
   return t;
 }
 
@@ -136,7 +138,7 @@ function add(idx: GroupIndex, k: number, metric: Labels, v: number, dropName: bo
   n[id] = cnt;
   switch (idx.op) {
     case 'sum':
-      a[id] = kadd(v, a[id] as number, c[id] as number); c[id] = kc;
+      a[id] = kadd(v, a[id] as number, c[id] as number); c[id] = KC[0] as number;
       break;
     case 'min': {
       const x = a[id] as number;
@@ -189,7 +191,7 @@ function avgAdd(idx: GroupIndex, id: number, f: number, count: number): void {
   if (!flag[id]) {
     const sum = a[id] as number;
     const ns = kadd(f, sum, c[id] as number);
-    if (count === 1 || Number.isFinite(ns) || Number.isNaN(ns)) { a[id] = ns; c[id] = kc; return; }
+    if (count === 1 || Number.isFinite(ns) || Number.isNaN(ns)) { a[id] = ns; c[id] = KC[0] as number; return; }
     flag[id] = 1;
     m[id] = sum / (count - 1);
     c[id] = (c[id] as number) / (count - 1);
@@ -201,5 +203,5 @@ function avgAdd(idx: GroupIndex, id: number, f: number, count: number): void {
   }
   const corrected = mean + (c[id] as number);
   m[id] = kadd(f / count - corrected / count, mean, c[id] as number);
-  c[id] = kc;
+  c[id] = KC[0] as number;
 }

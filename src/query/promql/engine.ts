@@ -1,7 +1,7 @@
 import type { AggregateExpr, AtModifier, Expr, MatrixSelector, SubqueryExpr, VectorSelector } from './ast.js';
 import { labelsKey, compareLabels, withoutName, type Labels } from './labels.js';
 import { parsePromQL } from './parser.js';
-import { isStaleNaN, type SeriesQuerier } from './storage.js';
+import { isStaleNaN, type SeriesData, type SeriesQuerier } from './storage.js';
 import { Annotations, PromQLError, type RangeSeries, type ResultSeries, type Sample, type Value } from './values.js';
 import { callFunction, feedRange } from './functions.js';
 import { aggregate } from './aggregations.js';
@@ -49,6 +49,13 @@ export interface LoadedSeries {
   v: Float64Array;
   /** Whether any value is a staleness marker (most series have none: their windows need no scan). */
   stale: boolean;
+  /** Whether any value is below its predecessor (a counter reset): rate() scans windows only then. */
+  resets: boolean;
+}
+
+function hasResets(v: Float64Array): boolean {
+  for (let i = 1; i < v.length; i++) if ((v[i] as number) < (v[i - 1] as number)) return true;
+  return false;
 }
 
 function hasStale(v: Float64Array): boolean {
@@ -105,12 +112,21 @@ export class PromQLEngine {
     const expr = typeof query === 'string' ? parsePromQL(query) : query;
     const deadline = Date.now() + this.timeoutMs;
     const ev = await this.prepare(expr, timeMs, timeMs, 0);
-    checkDeadline(deadline, opts.signal);
-    const v = ev.eval(expr, timeMs);
-    let value: Value = v;
-    if (v.kind === 'vector') value = { kind: 'vector', samples: finishVector(v.samples) };
-    else if (v.kind === 'matrix') value = { kind: 'matrix', series: finishMatrix(v.series) };
-    return { value, warnings: [...ev.ann.warnings], infos: [...ev.ann.infos] };
+    let keep = false;
+    try {
+      checkDeadline(deadline, opts.signal);
+      const v = ev.eval(expr, timeMs);
+      let value: Value = v;
+      if (v.kind === 'vector') value = { kind: 'vector', samples: finishVector(v.samples) };
+      else if (v.kind === 'matrix') {
+        value = { kind: 'matrix', series: finishMatrix(v.series) };
+        // A range vector's series are views of the selected arrays: the storage must keep them.
+        keep = true;
+      }
+      return { value, warnings: [...ev.ann.warnings], infos: [...ev.ann.infos] };
+    } finally {
+      if (!keep) this.release(ev);
+    }
   }
 
   async rangeQuery(query: string | Expr, startMs: number, endMs: number, stepMs: number, opts: QueryOptions = {}): Promise<RangeQueryResult> {
@@ -119,6 +135,22 @@ export class PromQLEngine {
     const expr = typeof query === 'string' ? parsePromQL(query) : query;
     const deadline = Date.now() + this.timeoutMs;
     const ev = await this.prepare(expr, startMs, endMs, stepMs);
+    try {
+      return await this.evalRange(ev, expr, startMs, endMs, stepMs, deadline, opts);
+    } finally {
+      // The result holds copies of the values: the selected arrays can go back to the storage.
+      this.release(ev);
+    }
+  }
+
+  /** Hands every select result of `ev` back to the storage (once). */
+  private release(ev: Evaluator): void {
+    const rel = this.storage.release;
+    if (!rel) return;
+    for (const rows of ev.selected.splice(0)) rel.call(this.storage, rows);
+  }
+
+  private async evalRange(ev: Evaluator, expr: Expr, startMs: number, endMs: number, stepMs: number, deadline: number, opts: QueryOptions): Promise<RangeQueryResult> {
     const out = new Map<string, ResultSeries>();
     // Each input label set's result series (after __name__ removal), found once per query: the
     // same label objects recur at every step, so no per-step key, copy or duplicate set.
@@ -199,11 +231,12 @@ export class PromQLEngine {
     let loaded = 0;
     await Promise.all(needs.map(async (n) => {
       const rows = await this.storage.select(n.sel.matchers, n.lo, n.hi);
+      ev.selected.push(rows);
       for (const r of rows) loaded += r.t.length;
       if (loaded > this.maxSamples) throw new PromQLError(TOO_MANY_SAMPLES, 'LIMIT_EXCEEDED');
       ev.data.set(n.sel, rows.map((r) => {
         const v = f64(r.v);
-        return { labels: r.labels, t: f64(r.t), v, stale: hasStale(v) };
+        return { labels: r.labels, t: f64(r.t), v, stale: hasStale(v), resets: hasResets(v) };
       }).sort((a, b) => compareLabels(a.labels, b.labels)));
     }));
     return ev;
@@ -257,6 +290,8 @@ function lastIndexAtOrBefore(t: Float64Array, ts: number): number {
 /** Per-query evaluation state; `eval` computes one node at one evaluation time. */
 export class Evaluator {
   readonly data = new Map<VectorSelector, LoadedSeries[]>();
+  /** The storage's select results, released when the query is done (see SeriesQuerier.release). */
+  readonly selected: SeriesData[][] = [];
   readonly ann = new Annotations();
   private readonly subqueryMemo = new Map<SubqueryExpr, Map<number, Value>>();
   private readonly cursors = new Map<object, Cursor>();

@@ -4,7 +4,7 @@ import { anchoredRegex, compareLabels, type Labels } from './labels.js';
 import { PromQLError, formatFloat, type Sample, type Value } from './values.js';
 import { hasInvalidUtf8 } from './literals.js';
 import { histogramFraction, histogramQuantile } from './histogram-quantile.js';
-import { RANGE_FNS, type RangeFn } from './range-functions.js';
+import { RANGE_FNS, RATE_OUT, extrapolatedRateInto, type RangeFn } from './range-functions.js';
 import type { SampleSink } from './aggregate-stream.js';
 
 const KEEP_NAME = new Set(['last_over_time', 'first_over_time', 'sort', 'sort_desc', 'sort_by_label', 'sort_by_label_desc', 'label_replace', 'label_join']);
@@ -85,15 +85,32 @@ function fastRange(ev: Evaluator, e: Call, fn: RangeFn, mi: number, extra: numbe
   if (!win) return false;
   const f = e.func;
   const counterCheck = f === 'rate' || f === 'increase';
+  // rate/increase/delta straight into RATE_OUT: no boxed result per series per step
+  const extrapolated = counterCheck || f === 'delta';
   const drop = !KEEP_NAME.has(f);
+  // A selector's series mostly share one name: check each name once, not per series per step.
+  let checked: string | undefined;
   for (let k = 0; k < win.data.length; k++) {
     const s = win.data[k] as LoadedSeries;
     const a = win.i0[k] as number;
     const b = win.i1[k] as number;
     if (b <= a) continue;
-    const v = fn(s.t, s.v, a, b, win.window, ts, extra);
-    if (v === undefined) continue;
-    if (counterCheck && b - a >= 2) counterInfo(ev, s.labels.__name__ ?? '');
+    let v: number;
+    if (extrapolated) {
+      if (!extrapolatedRateInto(s.t, s.v, a, b, win.window, counterCheck, f === 'rate', s.resets)) continue;
+      v = RATE_OUT[0] as number;
+    } else {
+      const r = fn(s.t, s.v, a, b, win.window, ts, extra);
+      if (r === undefined) continue;
+      v = r;
+    }
+    if (counterCheck && b - a >= 2) {
+      const name = s.labels.__name__ ?? '';
+      if (name !== checked) {
+        counterInfo(ev, name);
+        checked = name;
+      }
+    }
     sink.add(k, s.labels, v, drop);
   }
   return true;

@@ -110,21 +110,32 @@ export function histogramQuantile(ev: Evaluator, q: number, vec: Sample[]): Samp
   return out;
 }
 
+/**
+ * Per input label set: its bucket bound and its labels without `le` with their key. A range
+ * query hands the same label objects in at every step, so this is computed once per series,
+ * and the group labels are the same objects at every step too (downstream caches hit).
+ */
+const bucketOf = new WeakMap<Labels, { upper: number; metric: Labels; key: string }>();
+
 function groupBuckets(ev: Evaluator, vec: Sample[]): Array<{ metric: Labels; buckets: Bucket[] }> {
   const groups = new Map<string, { metric: Labels; buckets: Bucket[] }>();
   for (const s of vec) {
-    const le = s.metric.le;
-    const upper = le === undefined ? NaN : parseLe(le);
-    if (Number.isNaN(upper)) {
+    let b = bucketOf.get(s.metric);
+    if (!b) {
+      const le = s.metric.le;
+      const metric = { ...s.metric };
+      delete metric.le;
+      b = { upper: le === undefined ? NaN : parseLe(le), metric, key: labelsKey(metric) };
+      bucketOf.set(s.metric, b);
+    }
+    if (Number.isNaN(b.upper)) {
+      const le = s.metric.le;
       ev.ann.warn(`bucket label "le" is missing or has a malformed value of "${le ?? ''}" for metric name ${JSON.stringify(s.metric.__name__ ?? '')}`);
       continue;
     }
-    const metric = { ...s.metric };
-    delete metric.le;
-    const k = labelsKey(metric);
-    let g = groups.get(k);
-    if (!g) { g = { metric, buckets: [] }; groups.set(k, g); }
-    g.buckets.push({ upper, count: s.v });
+    let g = groups.get(b.key);
+    if (!g) { g = { metric: b.metric, buckets: [] }; groups.set(b.key, g); }
+    g.buckets.push({ upper: b.upper, count: s.v });
   }
   return [...groups.values()];
 }

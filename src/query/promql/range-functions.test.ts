@@ -1,6 +1,8 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { RANGE_FNS } from './range-functions.js';
+import { MemoryStorage } from './memory-storage.js';
+import { PromQLEngine } from './engine.js';
+import { RANGE_FNS, RATE_OUT, extrapolatedRateInto } from './range-functions.js';
 
 describe('RANGE_FNS over [a, b) of whole arrays', () => {
   // A counter with a reset, a NaN and repeated values, one sample every 15 s.
@@ -36,5 +38,30 @@ describe('RANGE_FNS over [a, b) of whole arrays', () => {
     assert.equal(RANGE_FNS.idelta?.(tf, vf, 0, 4, w, 0, []), 3);
     assert.equal(RANGE_FNS.sum_over_time?.(tf, vf, 0, 3, w, 0, []), 19);
     assert.equal(RANGE_FNS.irate?.(tf, vf, 0, 1, w, 0, []), undefined);
+  });
+});
+
+describe('rate skipping the counter-reset scan', () => {
+  it('gives the same bits as the scan when the series never decreases, and the engine scans when it does', async () => {
+    const t = Array.from({ length: 40 }, (_, i) => 1_000_000 + i * 15_000 + (i % 3));
+    const up = Float64Array.from(t, (_, i) => -50 + i * 1.37 + (i % 4) * 0.01);
+    const w = { start: 1_000_000 + 60_000, end: 1_000_000 + 300_000, rangeMs: 240_000 };
+    for (let a = 0; a < 30; a++) {
+      for (const isRate of [true, false]) {
+        assert.ok(extrapolatedRateInto(t, up, a, a + 8, w, true, isRate, true));
+        const scanned = RATE_OUT[0] as number;
+        assert.ok(extrapolatedRateInto(t, up, a, a + 8, w, true, isRate, false));
+        assert.ok(Object.is(RATE_OUT[0], scanned));
+      }
+    }
+    // with a reset, the engine's fast path must still add the value before it
+    const mem = new MemoryStorage();
+    const vals = [10, 20, 30, 5, 15, 25];
+    vals.forEach((v, i) => mem.append({ __name__: 'c_total' }, i * 15_000, v));
+    const r = await new PromQLEngine(mem).instantQuery('increase(c_total[90s])', 75_000);
+    assert.ok(r.value.kind === 'vector');
+    const got = r.value.samples[0]?.v ?? NaN;
+    // 20 of increase before the reset plus 25 after, extrapolated over the 90 s window (75 s sampled)
+    assert.ok(Math.abs(got - 45 * (90 / 75)) < 1e-9, `increase ${got}`);
   });
 });

@@ -36,13 +36,27 @@ function linearRegression(t: Floats, v: Floats, a: number, b: number, interceptT
 
 /** rate/increase/delta over samples [a, b) of t/v (Prometheus's extrapolatedRate). */
 export function extrapolatedRateAt(t: Floats, vs: Floats, a: number, b: number, w: RangeWindow, isCounter: boolean, isRate: boolean): number | undefined {
+  return extrapolatedRateInto(t, vs, a, b, w, isCounter, isRate, true) ? (RATE_OUT[0] as number) : undefined;
+}
+
+/** Where extrapolatedRateInto leaves its value. */
+export const RATE_OUT = new Float64Array(1);
+
+/**
+ * extrapolatedRateAt without boxing its result: true with the value in RATE_OUT[0], false when
+ * there is none. A double returned from a call that is not inlined is a heap allocation, and
+ * rate() runs once per series per step (fastRange in functions.ts calls this directly).
+ * `mayReset` false skips the counter-reset scan: the caller knows no value in the whole series
+ * is below its predecessor, so the scan would add nothing (the result is bit-identical).
+ */
+export function extrapolatedRateInto(t: Floats, vs: Floats, a: number, b: number, w: RangeWindow, isCounter: boolean, isRate: boolean, mayReset: boolean): boolean {
   const n = b - a;
-  if (n < 2) return undefined;
+  if (n < 2) return false;
   const firstT = t[a] as number;
   const lastT = t[b - 1] as number;
   const firstV = vs[a] as number;
   let result = (vs[b - 1] as number) - firstV;
-  if (isCounter) {
+  if (isCounter && mayReset) {
     let last = 0;
     for (let i = a; i < b; i++) { const v = vs[i] as number; if (v < last) result += last; last = v; }
   }
@@ -62,7 +76,8 @@ export function extrapolatedRateAt(t: Floats, vs: Floats, a: number, b: number, 
   interval += toEnd;
   let factor = interval / sampled;
   if (isRate) factor /= w.rangeMs / 1000;
-  return result * factor;
+  RATE_OUT[0] = result * factor;
+  return true;
 }
 
 function instantValue(t: Floats, vs: Floats, a: number, b: number, isRate: boolean): number | undefined {

@@ -1,7 +1,10 @@
 import type { LabelMatcher } from './ast.js';
 import type { Labels } from './labels.js';
 
-/** One series as the engine reads it: timestamps in ms ascending, values aligned with them. */
+/**
+ * One series as the engine reads it: timestamps in ms ascending, values aligned with them. The
+ * arrays may be shared with the store (views of cached chunks, pooled buffers): read-only.
+ */
 export interface SeriesData {
   labels: Labels;
   t: Float64Array | number[];
@@ -16,6 +19,12 @@ export interface SeriesData {
  */
 export interface SeriesQuerier {
   select(matchers: readonly LabelMatcher[], startMs: number, endMs: number): Promise<SeriesData[]>;
+  /**
+   * Optional: the engine is done with a `select` result and holds no reference to it or to any
+   * array in it (called once per result, after the query's answer was built from copies). The
+   * store may then reuse the result's buffers; until then it must not touch them.
+   */
+  release?(data: SeriesData[]): void;
 }
 
 /** Prometheus's staleness marker: a NaN with the payload 0x7ff0000000000002. */

@@ -63,21 +63,18 @@ export class MetricsCatalog {
       insSegment: this.db.prepare('INSERT INTO segments (id, min_t, max_t, bytes) VALUES (?, ?, ?, ?)'),
       insChunk: this.db.prepare('INSERT INTO chunks (series, max_t, min_t, segment, offset, bytes, crc, count) VALUES (?, ?, ?, ?, ?, ?, ?, ?)'),
       setFlushed: this.db.prepare('UPDATE series SET flushed_max_t = MAX(COALESCE(flushed_max_t, -1e308), ?) WHERE id = ?'),
-      chunksOfMany: this.db.prepare(
-        'SELECT series, segment, offset, bytes, crc, min_t AS minT, max_t AS maxT, count FROM chunks WHERE series IN (SELECT value FROM json_each(?)) AND max_t >= ? AND min_t <= ? ORDER BY series, min_t',
-      ),
-      chunksOf: this.db.prepare(
-        'SELECT segment, offset, bytes, crc, min_t AS minT, max_t AS maxT, count FROM chunks WHERE series = ? AND max_t >= ? AND min_t <= ? ORDER BY min_t',
-      ),
       delChunksOfSegment: this.db.prepare('DELETE FROM chunks WHERE segment = ?'),
+      chunksBefore: this.db.prepare(
+        'SELECT series, segment, offset, bytes, crc, min_t AS minT, max_t AS maxT, count FROM chunks WHERE series IN (SELECT value FROM json_each(?)) AND max_t >= ? AND max_t < ? AND min_t <= ? ORDER BY series, max_t',
+      ),
+      spans: this.db.prepare('SELECT series AS id, MIN(min_t) AS minT, MAX(max_t) AS maxT FROM chunks GROUP BY series'),
       delSegment: this.db.prepare('DELETE FROM segments WHERE id = ?'),
       delSeries: this.db.prepare('DELETE FROM series WHERE id = ?'),
       delLabels: this.db.prepare('DELETE FROM label_index WHERE tenant = ? AND series = ?'),
-      spans: this.db.prepare('SELECT series AS id, MIN(min_t) AS minT, MAX(max_t) AS maxT FROM chunks GROUP BY series'),
     };
   }
 
-  /** Every series with the time span of its chunks (for the in-memory series map at open). */
+  /** Every series with the time span of its chunks (for the in-memory series map and postings at open). */
   loadSeries(): SeriesRow[] {
     return this.db
       .prepare(
@@ -89,6 +86,26 @@ export class MetricsCatalog {
         const row = r as SeriesRow & { flushedMaxT: number | null };
         return { ...row, flushedMaxT: row.flushedMaxT ?? -Infinity };
       });
+  }
+
+  /**
+   * Calls `fn` with every chunk row whose max time is >= `fromT`, by series then max time (for
+   * the in-memory chunk lists at open). The row object is reused between calls: copy what you keep.
+   */
+  forEachChunk(fromT: number, fn: (c: NewChunkRow) => void): void {
+    const row: NewChunkRow = { series: 0, segment: 0, offset: 0, bytes: 0, crc: 0, minT: 0, maxT: 0, count: 0 };
+    const st = this.db.prepare('SELECT series, max_t, min_t, segment, offset, bytes, crc, count FROM chunks WHERE max_t >= ? ORDER BY series, max_t').raw();
+    for (const r of st.iterate(fromT) as IterableIterator<number[]>) {
+      row.series = r[0] as number;
+      row.maxT = r[1] as number;
+      row.minT = r[2] as number;
+      row.segment = r[3] as number;
+      row.offset = r[4] as number;
+      row.bytes = r[5] as number;
+      row.crc = r[6] as number;
+      row.count = r[7] as number;
+      fn(row);
+    }
   }
 
   /** Inserts new series and their label index rows in one transaction; returns their ids in order. */
@@ -113,17 +130,17 @@ export class MetricsCatalog {
     })();
   }
 
-  /** Chunks of a series overlapping [start, end] ms, oldest first. */
-  chunksOf(series: number, start: number, end: number): ChunkRow[] {
-    return this.st.chunksOf.all(series, start, end) as ChunkRow[];
+  /**
+   * Chunks of many series overlapping [start, end] ms whose max time is below `before` (the ones
+   * older than the in-memory chunk lists hold), in one statement: rows by series, then max time.
+   */
+  chunksBefore(series: readonly number[], start: number, end: number, before: number): NewChunkRow[] {
+    return this.st.chunksBefore.all(JSON.stringify(series), start, before, end) as NewChunkRow[];
   }
 
-  /**
-   * Chunks of many series overlapping [start, end] ms in one statement (a query over thousands of
-   * series would otherwise pay one SQLite round trip each): rows ordered by series, then min_t.
-   */
-  chunksOfMany(series: readonly number[], start: number, end: number): NewChunkRow[] {
-    return this.st.chunksOfMany.all(JSON.stringify(series), start, end) as NewChunkRow[];
+  /** Chunk time span per series, after retention changed it. */
+  spans(): Array<{ id: number; minT: number; maxT: number }> {
+    return this.st.spans.all() as Array<{ id: number; minT: number; maxT: number }>;
   }
 
   segments(): SegmentRow[] {
@@ -151,11 +168,6 @@ export class MetricsCatalog {
         this.st.delSegment.run(id);
       }
     })();
-  }
-
-  /** Chunk time span per series, after retention changed it. */
-  spans(): Array<{ id: number; minT: number; maxT: number }> {
-    return this.st.spans.all() as Array<{ id: number; minT: number; maxT: number }>;
   }
 
   deleteSeries(items: ReadonlyArray<{ id: number; tenant: string }>): void {

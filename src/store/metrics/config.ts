@@ -33,6 +33,14 @@ export const MetricsStoreConfigSchema = Type.Object(
     ),
     max_label_names_per_series: Type.Integer({ minimum: 1, default: 30, description: 'Series with more labels than this are rejected.' }),
     max_series_per_tenant: Type.Integer({ minimum: 1, default: 1_000_000, description: 'New series beyond this many per tenant are rejected.' }),
+    chunk_index_period: Duration(
+      'Where the committed chunks whose newest sample is this recent (relative to now) are on disk is kept in memory (about 56 bytes a chunk), so queries over them run no catalog statement; older chunks are looked up in the catalog. "0s" keeps every chunk in memory.',
+      '1d',
+    ),
+    chunk_cache_size: Size(
+      'Memory for decoded chunks kept for queries (least recently used go first), so dashboards refreshing the same range do not read and decode them again. About 2 KB per 120-sample chunk. 0 disables it.',
+      '64MB',
+    ),
   },
   { additionalProperties: false, description: 'The embedded metrics store.' },
 );
@@ -50,6 +58,8 @@ export interface ResolvedMetricsStoreConfig {
   flushIntervalMs: number;
   maxLabelNames: number;
   maxSeriesPerTenant: number;
+  chunkCacheBytes: number;
+  chunkIndexPeriodMs: number;
 }
 
 const DEFAULTS: MetricsStoreConfig = {
@@ -62,6 +72,8 @@ const DEFAULTS: MetricsStoreConfig = {
   flush_interval: '5m',
   max_label_names_per_series: 30,
   max_series_per_tenant: 1_000_000,
+  chunk_index_period: '1d',
+  chunk_cache_size: '64MB',
 };
 
 /** The defaults with `overrides` applied, for code that builds a config (tests, `vigil run`). */
@@ -72,7 +84,7 @@ export function defaultMetricsStoreConfig(overrides: Partial<MetricsStoreConfig>
 /** Turns a (schema-validated) config into numbers; throws CONFIG_INVALID naming every bad key. */
 export function resolveMetricsStoreConfig(c: Partial<MetricsStoreConfig>): ResolvedMetricsStoreConfig {
   const issues: string[] = [];
-  const dur = (key: 'retention_period' | 'out_of_order_window' | 'chunk_max_span' | 'max_head_age' | 'flush_interval'): number => {
+  const dur = (key: 'retention_period' | 'out_of_order_window' | 'chunk_max_span' | 'max_head_age' | 'flush_interval' | 'chunk_index_period'): number => {
     const v = c[key] ?? DEFAULTS[key];
     const d = parseDuration(v);
     if (d === undefined) {
@@ -83,6 +95,8 @@ export function resolveMetricsStoreConfig(c: Partial<MetricsStoreConfig>): Resol
   };
   const size = parseSize(c.retention_size ?? DEFAULTS.retention_size);
   if (size === undefined) issues.push(`retention_size: not a size: ${JSON.stringify(c.retention_size)}`);
+  const cacheBytes = parseSize(c.chunk_cache_size ?? DEFAULTS.chunk_cache_size);
+  if (cacheBytes === undefined) issues.push(`chunk_cache_size: not a size: ${JSON.stringify(c.chunk_cache_size)}`);
   const r: ResolvedMetricsStoreConfig = {
     retentionMs: dur('retention_period'),
     retentionSize: size ?? 0,
@@ -93,6 +107,8 @@ export function resolveMetricsStoreConfig(c: Partial<MetricsStoreConfig>): Resol
     flushIntervalMs: dur('flush_interval'),
     maxLabelNames: c.max_label_names_per_series ?? DEFAULTS.max_label_names_per_series,
     maxSeriesPerTenant: c.max_series_per_tenant ?? DEFAULTS.max_series_per_tenant,
+    chunkCacheBytes: cacheBytes ?? 0,
+    chunkIndexPeriodMs: dur('chunk_index_period'),
   };
   if (r.chunkMaxSamples < 2 || r.chunkMaxSamples > 65535) issues.push('chunk_max_samples: must be in 2..65535');
   if (r.flushIntervalMs <= 0) issues.push('flush_interval: must be > 0');

@@ -45,45 +45,52 @@ class BitWriter {
   }
 }
 
+/**
+ * Reads the bit stream through a 24-bit window (one unaligned big-endian load per field, past the
+ * end as zeros): the decoder peeks a window, decodes a field's prefix from its top bits with one
+ * count-leading-ones, and advances. 24 bits, not 32: every value returned stays a small integer,
+ * which V8 passes without allocating (a 32-bit one returned from a call is a heap number); wider
+ * fields are read in two 16-bit halves by `r32`. Reading past the stream's end is caught per
+ * sample by the decoder (`check`), so a truncated chunk throws instead of decoding zeros.
+ */
 class BitReader {
-  bit = 0;
-  constructor(private readonly buf: Uint8Array) {}
+  pos: number;
+  private readonly limit: number;
 
-  /** read(1) without the loop: most control bits of a chunk are single bits. */
-  bit1(): number {
-    const i = HEADER + (this.bit >>> 3);
-    if (i >= this.buf.length) throw new Error(`chunk truncated at bit ${this.bit}`);
-    const b = ((this.buf[i] as number) >>> (7 - (this.bit & 7))) & 1;
-    this.bit++;
-    return b;
+  constructor(private readonly buf: Uint8Array) {
+    this.pos = HEADER * 8;
+    this.limit = buf.length * 8;
   }
 
-  read(n: number): number {
-    const bit = this.bit;
-    const s = bit & 7;
-    if (n + s <= 32) {
-      // One big-endian 32-bit window holds all n bits: no per-byte loop (a chunk's fields are <= 25 bits but for 32-bit halves).
-      const b = this.buf;
-      const i = HEADER + (bit >>> 3);
-      if (HEADER + ((bit + n - 1) >>> 3) >= b.length) throw new Error(`chunk truncated at bit ${bit}`);
-      // Bytes past the end read as undefined, which the shifts turn into 0.
+  /** The next 24 bits (not consumed). */
+  peek(): number {
+    const b = this.buf;
+    const i = this.pos >>> 3;
+    if (i + 3 < b.length) {
       const w = ((b[i] as number) << 24) | ((b[i + 1] as number) << 16) | ((b[i + 2] as number) << 8) | (b[i + 3] as number);
-      this.bit = bit + n;
-      return ((w << s) >>> (32 - n)) >>> 0;
+      return (w << (this.pos & 7)) >>> 8;
     }
-    let v = 0;
-    while (n > 0) {
-      const i = HEADER + (this.bit >>> 3);
-      if (i >= this.buf.length) throw new Error(`chunk truncated at bit ${this.bit}`);
-      const free = 8 - (this.bit & 7);
-      const take = free < n ? free : n;
-      const bits = ((this.buf[i] as number) >>> (free - take)) & ((1 << take) - 1);
-      v = v * (1 << take) + bits;
-      n -= take;
-      this.bit += take;
-    }
-    return v;
+    let w = 0;
+    for (let k = 0; k < 4; k++) w = (w << 8) | (i + k < b.length ? (b[i + k] as number) : 0);
+    return (w << (this.pos & 7)) >>> 8;
   }
+
+  /** Reads n <= 24 bits. */
+  read(n: number): number {
+    if (n === 0) return 0;
+    const w = this.peek();
+    this.pos += n;
+    return w >>> (24 - n);
+  }
+
+  check(): void {
+    if (this.pos > this.limit) throw new Error(`chunk truncated at bit ${this.pos - HEADER * 8}`);
+  }
+}
+
+/** Reads n <= 32 bits as an unsigned number (two reads when wider than the window). */
+function r32(r: BitReader, n: number): number {
+  return n <= 24 ? r.read(n) : r.read(n - 16) * 65536 + r.read(16);
 }
 
 function clz64(hi: number, lo: number): number {
@@ -122,14 +129,29 @@ function writeDod(w: BitWriter, dod: number): void {
 }
 
 function readDod(r: BitReader): number {
-  // Unrolled BUCKETS (4, 10, 20 bits; any change there must change this too): the decoder's hottest function.
-  if (r.bit1() === 0) return 0;
+  // Unrolled BUCKETS (4, 10, 20 bits; any change there must change this too): the decoder's
+  // hottest function. The prefix is the count of leading one bits of the window.
+  const w = r.peek();
   let v: number;
-  if (r.bit1() === 0) return (v = r.read(4)) >= 8 ? v - 16 : v;
-  if (r.bit1() === 0) return (v = r.read(10)) >= 512 ? v - 1024 : v;
-  if (r.bit1() === 0) return (v = r.read(20)) >= 524288 ? v - 1048576 : v;
-  const hi = r.read(32) | 0;
-  return hi * TWO32 + r.read(32);
+  switch (Math.clz32(~(w << 8))) {
+    case 0:
+      r.pos += 1;
+      return 0;
+    case 1:
+      r.pos += 6;
+      return (v = (w >>> 18) & 0xf) >= 8 ? v - 16 : v;
+    case 2:
+      r.pos += 13;
+      return (v = (w >>> 11) & 0x3ff) >= 512 ? v - 1024 : v;
+    case 3:
+      r.pos += 24;
+      return (v = w & 0xfffff) >= 524288 ? v - 1048576 : v;
+    default: {
+      r.pos += 4;
+      const hi = r32(r, 32) | 0;
+      return hi * TWO32 + r32(r, 32);
+    }
+  }
 }
 
 /**
@@ -267,22 +289,27 @@ export function chunkCount(buf: Uint8Array): number {
   return (buf[1] as number) | ((buf[2] as number) << 8);
 }
 
+const SCRATCH = new Float64Array(1);
+const SCRATCH_BYTES = new Uint8Array(SCRATCH.buffer);
+const LE = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
+
 /** Decodes a chunk written by encodeChunk. Throws (with the bit offset) on a truncated chunk. */
 export function decodeChunk(buf: Uint8Array): DecodedChunk {
   if (buf.length < HEADER + 8) throw new Error(`chunk too short: ${buf.length} bytes`);
-  const b = Buffer.from(buf.buffer, buf.byteOffset, buf.byteLength);
-  const encoding = b.readUInt8(0);
-  const n = b.readUInt16LE(1);
+  const encoding = buf[0] as number;
+  const n = (buf[1] as number) | ((buf[2] as number) << 8);
   const t = new Float64Array(n);
   const v = new Float64Array(n);
-  const out = new DataView(v.buffer);
   const r = new BitReader(buf);
-  let prevT = b.readDoubleLE(3);
+  // The first timestamp through a scratch word: no Buffer or DataView per chunk.
+  for (let k = 0; k < 8; k++) SCRATCH_BYTES[LE ? k : 7 - k] = buf[3 + k] as number;
+  let prevT = SCRATCH[0] as number;
   let delta = 0;
   if (encoding > 1 + MAX_DECIMALS) throw new Error(`unknown chunk encoding ${encoding}`);
   if (encoding > 0) {
     const scale = 10 ** (encoding - 1);
-    let m = (r.read(32) | 0) * TWO32 + r.read(32);
+    let m = (r32(r, 32) | 0) * TWO32 + r32(r, 32);
+    r.check();
     let d = 0;
     t[0] = prevT;
     v[0] = m / scale;
@@ -293,11 +320,14 @@ export function decodeChunk(buf: Uint8Array): DecodedChunk {
       d += readDod(r);
       m += d;
       v[i] = m / scale;
+      r.check();
     }
     return { t, v };
   }
-  let hi = r.read(32);
-  let lo = r.read(32);
+  const out = new DataView(v.buffer);
+  let hi = r32(r, 32);
+  let lo = r32(r, 32);
+  r.check();
   t[0] = prevT;
   out.setUint32(4, hi, true);
   out.setUint32(0, lo, true);
@@ -307,19 +337,26 @@ export function decodeChunk(buf: Uint8Array): DecodedChunk {
     delta += readDod(r);
     prevT += delta;
     t[i] = prevT;
-    if (r.bit1() === 1) {
-      if (r.bit1() === 1) {
-        leading = r.read(5);
-        sig = r.read(6);
+    const w = r.peek();
+    if (w >>> 23 === 0) r.pos += 1;
+    else {
+      if ((w & 0x400000) === 0) r.pos += 2;
+      else {
+        // control '11', then 5 bits of leading zeros and 6 of significant bits
+        leading = (w >>> 17) & 0x1f;
+        sig = (w >>> 11) & 0x3f;
         if (sig === 0) sig = 64;
+        r.pos += 13;
       }
       const trailing = 64 - leading - sig;
       let xh = 0;
       let xl = 0;
+      // Inline r32: its results exceed small integers, and a call returning one allocates.
       if (sig > 32) {
-        xh = r.read(sig - 32);
-        xl = r.read(32);
-      } else xl = r.read(sig);
+        const nh = sig - 32;
+        xh = nh <= 24 ? r.read(nh) : r.read(nh - 16) * 65536 + r.read(16);
+        xl = r.read(16) * 65536 + r.read(16);
+      } else xl = sig <= 24 ? r.read(sig) : r.read(sig - 16) * 65536 + r.read(16);
       // shift left by trailing
       if (trailing >= 32) {
         xh = (xl << (trailing - 32)) >>> 0;
@@ -331,6 +368,7 @@ export function decodeChunk(buf: Uint8Array): DecodedChunk {
       hi = (hi ^ xh) >>> 0;
       lo = (lo ^ xl) >>> 0;
     }
+    r.check();
     out.setUint32(i * 8 + 4, hi, true);
     out.setUint32(i * 8, lo, true);
   }

@@ -4,6 +4,7 @@
  * replay alike, so a replayed log rebuilds exactly the heads the acknowledged appends built.
  */
 import type { Labels } from '../../core/labels.js';
+import { ChunkList } from './chunk-list.js';
 import { encodeChunk } from './gorilla.js';
 
 export interface Head {
@@ -45,6 +46,8 @@ export interface SeriesState {
   lastHi: number;
   head: Head | undefined;
   pending: PendingChunk[];
+  /** Committed chunks (mirrors the catalog; see chunk-list.ts). */
+  chunks: ChunkList;
 }
 
 export interface HeadLimits {
@@ -81,7 +84,7 @@ function hiOf(v: Float64Array, i: number): number {
 }
 
 export function newSeriesState(id: number, tenant: string, labels: Labels, labelsJson: string, flushedMaxT: number): SeriesState {
-  return { id, tenant, labels, labelsJson, minT: NaN, maxT: NaN, flushedMaxT, cutMaxT: flushedMaxT, lastT: NaN, lastLo: 0, lastHi: 0, head: undefined, pending: [] };
+  return { id, tenant, labels, labelsJson, minT: NaN, maxT: NaN, flushedMaxT, cutMaxT: flushedMaxT, lastT: NaN, lastLo: 0, lastHi: 0, head: undefined, pending: [], chunks: new ChunkList() };
 }
 
 /** Cuts the head (if any) into a pending chunk. */

@@ -21,6 +21,7 @@ import { Wal, type WalCorruptionKind } from '../logs/wal.js';
 import { MetricsCatalog, type NewChunkRow } from './catalog.js';
 import { resolveMetricsStoreConfig, type MetricsStoreConfig, type ResolvedMetricsStoreConfig } from './config.js';
 import { applySample, cutHead, newSeriesState, type PendingChunk, type SeriesState } from './head.js';
+import { Postings } from './postings.js';
 import { SeriesReader, compareLabels } from './read.js';
 import { encodeWalRecord, decodeWalRecord, type WalSeries } from './wal-record.js';
 
@@ -68,6 +69,10 @@ export interface MetricsStoreStats {
   walBytes: number;
   walSegments: number;
   corruptions: number;
+  /** Decoded-chunk cache (chunk_cache_size): bytes held, entries, lookups that hit and missed. */
+  chunkCache: { bytes: number; entries: number; hits: number; misses: number };
+  /** Bytes of the in-memory committed-chunk lists (read path index, 56 bytes a chunk plus slack). */
+  chunkIndexBytes: number;
 }
 
 function canonicalJson(labels: Labels): string {
@@ -79,6 +84,8 @@ function canonicalJson(labels: Labels): string {
 export class MetricsStore {
   private readonly cfg: ResolvedMetricsStoreConfig;
   private readonly tenants = new Map<string, Map<string, SeriesState>>();
+  /** Label postings per tenant, in step with `tenants` (the read path's series index). */
+  private readonly postings = new Map<string, Postings<SeriesState>>();
   private readonly reader: SeriesReader;
   private readonly chunkDir: string;
   private readonly now: () => Micros;
@@ -89,6 +96,11 @@ export class MetricsStore {
   private corruptions = 0;
   private stopped = false;
   private seriesCount = 0;
+  /**
+   * Committed chunks with max time >= this (ms) are in the series' in-memory chunk lists, exactly
+   * those; older ones are only in the catalog (chunk_index_period). Only moves forward.
+   */
+  private indexedFrom = -Number.MAX_VALUE;
 
   private constructor(
     private readonly opts: MetricsStoreOptions,
@@ -97,7 +109,7 @@ export class MetricsStore {
     this.cfg = resolveMetricsStoreConfig(opts.config);
     this.chunkDir = join(opts.dir, 'chunks');
     this.now = opts.now ?? nowMicros;
-    this.reader = new SeriesReader(this.tenants, catalog, this.chunkDir, opts.logger, () => this.countCorruption('chunk'));
+    this.reader = new SeriesReader(this.postings, catalog, () => this.indexedFrom, this.chunkDir, opts.logger, () => this.countCorruption('chunk'), this.cfg.chunkCacheBytes);
     const registers = [opts.registry ?? new Registry()];
     this.m = {
       appended: new Counter({ name: 'vigil_metrics_store_appended_samples_total', help: 'Samples durably appended.', registers }),
@@ -119,13 +131,18 @@ export class MetricsStore {
   }
 
   private async load(): Promise<void> {
+    const byId = new Map<number, SeriesState>();
     for (const r of this.catalog.loadSeries()) {
       const s = newSeriesState(r.id, r.tenant, JSON.parse(r.labelsJson) as Labels, r.labelsJson, r.flushedMaxT);
       s.minT = r.minT ?? NaN;
       s.maxT = r.maxT ?? NaN;
       this.tenantMap(r.tenant).set(r.labelsJson, s);
+      this.postingsOf(r.tenant).add(s);
+      byId.set(r.id, s);
       this.seriesCount++;
     }
+    if (this.cfg.chunkIndexPeriodMs > 0) this.indexedFrom = this.now() / 1000 - this.cfg.chunkIndexPeriodMs;
+    this.catalog.forEachChunk(this.indexedFrom, (c) => byId.get(c.series)?.chunks.add(c));
     const known = new Set(this.catalog.segments().map((s) => s.id));
     const orphans = removeOrphans(this.chunkDir, known);
     if (orphans.length > 0) this.opts.logger.warn({ files: orphans }, 'metrics store: removed segment files the catalog did not know (crash before commit)');
@@ -163,6 +180,15 @@ export class MetricsStore {
     this.m.corruptions.inc({ kind });
   }
 
+  private postingsOf(tenant: string): Postings<SeriesState> {
+    let p = this.postings.get(tenant);
+    if (!p) {
+      p = new Postings();
+      this.postings.set(tenant, p);
+    }
+    return p;
+  }
+
   private tenantMap(tenant: string): Map<string, SeriesState> {
     let m = this.tenants.get(tenant);
     if (!m) {
@@ -190,9 +216,11 @@ export class MetricsStore {
     });
     if (fresh.length > 0) {
       const ids = this.catalog.createSeries(fresh);
+      const postings = this.postingsOf(tenant);
       fresh.forEach((f, k) => {
         const s = newSeriesState(ids[k] as number, tenant, f.labels, f.labelsJson, -Infinity);
         map.set(f.labelsJson, s);
+        postings.add(s);
       });
       this.seriesCount += fresh.length;
       this.m.series.set(this.seriesCount);
@@ -273,6 +301,19 @@ export class MetricsStore {
     return undefined;
   }
 
+  /**
+   * Moves the in-memory chunk index's horizon to now - chunk_index_period, dropping the chunk
+   * entries that fell behind it (queries find those in the catalog). Called with retention.
+   */
+  trimChunkIndex(): void {
+    if (this.cfg.chunkIndexPeriodMs <= 0) return;
+    const from = this.now() / 1000 - this.cfg.chunkIndexPeriodMs;
+    if (from <= this.indexedFrom) return;
+    // Synchronous with the move: a select sees every chunk in exactly one of list or catalog.
+    for (const map of this.tenants.values()) for (const s of map.values()) s.chunks.dropBefore(from);
+    this.indexedFrom = from;
+  }
+
   /** Starts the flush (head cut) and retention timers. */
   start(): void {
     if (this.timers.length > 0 || this.stopped) return;
@@ -280,6 +321,7 @@ export class MetricsStore {
     const retention = setInterval(() => {
       try {
         this.applyRetention();
+        this.trimChunkIndex();
       } catch (e) {
         this.opts.logger.error({ err: e }, 'metrics store: retention failed');
       }
@@ -331,11 +373,15 @@ export class MetricsStore {
         maxT = Math.max(maxT, r.maxT);
       }
       this.catalog.commitSegment({ id, minT, maxT, bytes }, rows);
+      // In the same synchronous step as the commit: a select sees each chunk either pending or
+      // committed, never both or neither.
       const done = new Set(items.map((x) => x.c));
-      for (const { s, c } of items) {
+      items.forEach(({ s, c }, k) => {
+        const row = rows[k] as NewChunkRow;
+        if (row.maxT >= this.indexedFrom) s.chunks.add(row);
         s.flushedMaxT = Math.max(s.flushedMaxT, c.maxT);
         if (s.pending.length > 0) s.pending = s.pending.filter((p) => !done.has(p));
-      }
+      });
     }
     // No wal.roll() here: it waits for an idle log, which never comes under steady ingest. Segments
     // roll by size; whole ones no head or pending chunk needs are deleted.
@@ -368,25 +414,32 @@ export class MetricsStore {
     }
     if (drop.length === 0) return 0;
     this.catalog.deleteSegments(drop);
+    // Before the files go and before a later flush can reuse a dropped id (ids are MAX(id) + 1).
+    const dropped = new Set(drop);
+    this.reader.cache.dropSegments(dropped);
     for (const id of drop) {
       this.reader.forget(id);
       deleteSegmentFile(this.chunkDir, id);
     }
     const spans = new Map(this.catalog.spans().map((r) => [r.id, r]));
     const gone: SeriesState[] = [];
-    for (const map of this.tenants.values()) {
+    for (const [tenant, map] of this.tenants) {
+      const goneHere = new Set<SeriesState>();
       for (const [key, s] of map) {
+        s.chunks.removeSegments(dropped);
         const sp = spans.get(s.id);
         const live = s.head?.t ?? [];
         const inMem = [...s.pending.map((p) => p.minT), ...live];
         const memMin = inMem.length > 0 ? Math.min(...inMem) : NaN;
         if (!sp && Number.isNaN(memMin)) {
           gone.push(s);
+          goneHere.add(s);
           map.delete(key);
           continue;
         }
         s.minT = sp ? (Number.isNaN(memMin) ? sp.minT : Math.min(sp.minT, memMin)) : memMin;
       }
+      if (goneHere.size > 0) this.postings.get(tenant)?.removeMany(goneHere);
     }
     if (gone.length > 0) {
       this.catalog.deleteSeries(gone);
@@ -420,22 +473,28 @@ export class MetricsStore {
   stats(): MetricsStoreStats {
     let headSamples = 0;
     let pendingChunks = 0;
+    let chunkIndexBytes = 0;
     for (const map of this.tenants.values()) {
       for (const s of map.values()) {
         headSamples += s.head?.n ?? 0;
         pendingChunks += s.pending.length;
+        chunkIndexBytes += s.chunks.heldBytes();
       }
     }
     const tot = this.catalog.totals();
     return {
       series: this.seriesCount, headSamples, pendingChunks, chunks: tot.chunks, chunkBytes: tot.chunkBytes, chunkSamples: tot.samples,
       segments: tot.segments, walBytes: this.wal.bytes(), walSegments: this.wal.list().length, corruptions: this.corruptions,
+      chunkCache: this.reader.cache.stats(), chunkIndexBytes,
     };
   }
 
   /** The PromQL engine's read path for one tenant. */
   querier(tenant: string): SeriesQuerier {
-    return { select: (matchers, startMs, endMs) => Promise.resolve(this.reader.select(tenant, matchers, startMs, endMs)) };
+    return {
+      select: (matchers, startMs, endMs) => Promise.resolve(this.reader.select(tenant, matchers, startMs, endMs)),
+      release: (data) => this.reader.release(data),
+    };
   }
 
   /** Series (label sets, sorted) with data in [startMs, endMs] matching any of the matcher sets. */
