@@ -18,7 +18,7 @@ after(() => {
 async function storeWith(n: number): Promise<{ dir: string; t: number[]; a: Float64Array; b: Float64Array }> {
   const dir = mkdtempSync(join(tmpdir(), 'vigil-bench-mdir-'));
   dirs.push(dir);
-  const store = await MetricsStore.open({ dir, config: {}, logger: pino({ level: 'silent' }), now: () => (T0 + 86_400_000) * 1000 });
+  const store = await MetricsStore.open({ dir, config: { chunk_max_samples: 120 }, logger: pino({ level: 'silent' }), now: () => (T0 + 86_400_000) * 1000 });
   const t = Array.from({ length: n }, (_, i) => T0 + i * 1000 + (i % 3));
   const a = Float64Array.from(t, (_, i) => i * 0.01);
   const b = Float64Array.from(t, () => 42);

@@ -24,7 +24,7 @@ export const MetricsStoreConfigSchema = Type.Object(
       'Samples older than the newest sample of their series by at most this much are still accepted (while that series\' head holds them). "0s" = Prometheus\'s default: any older sample is refused as "out of order sample".',
       '0s',
     ),
-    chunk_max_samples: Type.Integer({ minimum: 2, maximum: 65535, default: 120, description: 'A series\' head is cut into a chunk once it holds this many samples (Prometheus: 120).' }),
+    chunk_max_samples: Type.Integer({ minimum: 2, maximum: 65535, default: 240, description: 'A series\' head is cut into a chunk once it holds this many samples. Prometheus uses 120; 240 halves the per-chunk cost (a 19-byte header and a 64-byte catalog row): on real node_exporter data, 1.85 → 1.48 bytes per sample of chunks and chunk rows. Costs head memory: up to 16 bytes per sample held, per series.' }),
     chunk_max_span: Duration('A series\' head is cut into a chunk once its samples span this much time (Prometheus: 2h).', '2h'),
     max_head_age: Duration('A head holding samples for longer than this (wall clock since its first sample arrived) is cut, so idle series do not pin the write-ahead log.', '1h'),
     flush_interval: Duration(
@@ -66,7 +66,7 @@ const DEFAULTS: MetricsStoreConfig = {
   retention_period: '15d',
   retention_size: 0,
   out_of_order_window: '0s',
-  chunk_max_samples: 120,
+  chunk_max_samples: 240,
   chunk_max_span: '2h',
   max_head_age: '1h',
   flush_interval: '5m',

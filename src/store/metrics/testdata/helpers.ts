@@ -15,8 +15,9 @@ export function tempDir(_t: TestContext): string {
 
 export const T0 = Date.UTC(2026, 0, 1);
 
+/** Tests are written around 120-sample chunks (Prometheus's size); they pin it rather than follow the default. */
 export async function openStore(dir: string, config: Partial<MetricsStoreConfig> = {}, nowMs: () => number = () => T0 + 86_400_000): Promise<MetricsStore> {
-  return MetricsStore.open({ dir, config, logger: pino({ level: 'silent' }), now: () => nowMs() * 1000, walSegmentBytes: 64 * 1024 });
+  return MetricsStore.open({ dir, config: { chunk_max_samples: 120, ...config }, logger: pino({ level: 'silent' }), now: () => nowMs() * 1000, walSegmentBytes: 64 * 1024 });
 }
 
 /** Bit patterns of values, so StaleNaN and -0 compare exactly. */
