@@ -81,9 +81,11 @@ export function renderNodeBytesBench(r: NodeBytesResult): string {
   ];
   if (p.decimated) {
     const d = p.decimated;
+    // Samples per stored chunk (240 by default, 120 before); at 15 s a 1 h head age cap also cuts at 240.
+    const per = Math.max(1, Math.round(p.samples / Math.max(1, p.chunks)));
     lines.push(
       '',
-      `Longer interval estimate: every ${d.k}th sample (${d.intervalMs / 1000} s apart, ${fmt(d.samples)} samples after each series' first) costs ${r3(d.bodyBytesPerSample)} B/sample beyond the first (${r3(d.bodyBytesPerSampleRegular)} with timestamps on the grid), against ${r3(d.fullBodyBytesPerSample)} at ${r.interval_s} s; with the per-chunk cost spread over 120 samples that is about ${r3(d.bodyBytesPerSample + p.oneSampleChunkBytes / 120 + chunkRows / Math.max(1, p.chunks) / 120)} B/sample of chunks and chunk rows at ${d.intervalMs / 1000} s.`,
+      `Longer interval estimate: every ${d.k}th sample (${d.intervalMs / 1000} s apart, ${fmt(d.samples)} samples after each series' first) costs ${r3(d.bodyBytesPerSample)} B/sample beyond the first (${r3(d.bodyBytesPerSampleRegular)} with timestamps on the grid), against ${r3(d.fullBodyBytesPerSample)} at ${r.interval_s} s; with the per-chunk cost spread over ${per} samples (the store's chunk length in this run) that is about ${r3(d.bodyBytesPerSample + p.oneSampleChunkBytes / per + chunkRows / Math.max(1, p.chunks) / per)} B/sample of chunks and chunk rows at ${d.intervalMs / 1000} s.`,
     );
   }
   lines.push('', `Load average before the run: ${r.load_before}.`, '');
