@@ -173,6 +173,8 @@ test('collections run on a fixed schedule and are stamped with it (no drift by t
   const stamps = cap.calls.map((c) => c.series[0]?.t[0] as number);
   assert.ok(stamps.length >= 4, `${stamps.length} collections`);
   const gaps = stamps.slice(1).map((t, i) => t - (stamps[i] as number));
-  assert.ok(gaps.every((g) => g % 1000 === 0 || Math.abs(g - 1000) <= 50), `gaps ${gaps.join(',')}`);
-  assert.ok(gaps.filter((g) => g === 1000).length >= 2, `gaps ${gaps.join(',')}`);
+  // The old schedule (interval after the end) gave gaps of ~1120 every time; a timer later than
+  // the tolerance on a loaded machine keeps its real time but does not shift the schedule.
+  assert.ok(gaps.every((g) => Math.abs(g - Math.round(g / 1000) * 1000) <= 60), `gaps ${gaps.join(',')}`);
+  assert.ok(gaps.some((g) => g === 1000), `gaps ${gaps.join(',')}`);
 });
