@@ -35,10 +35,13 @@ export interface PrometheusPeer {
   output: () => string;
 }
 
-/** Starts Prometheus and waits for /-/ready; rejects with its output when it exits or is not ready in 60 s. */
-export async function startPrometheus(dir: string, bin = 'prometheus'): Promise<PrometheusPeer> {
+/**
+ * Starts Prometheus (remote-write receiver and admin API on) with `configYaml` (default: no scrape
+ * jobs) and waits for /-/ready; rejects with its output (and kills it) when it exits or is not ready in 60 s.
+ */
+export async function startPrometheus(dir: string, bin = 'prometheus', configYaml = 'global:\n  scrape_interval: 15s\nscrape_configs: []\n'): Promise<PrometheusPeer> {
   const cfg = join(dir, 'prometheus.yml');
-  writeFileSync(cfg, 'global:\n  scrape_interval: 15s\nscrape_configs: []\n');
+  writeFileSync(cfg, configYaml);
   const port = await freePort();
   const dataDir = join(dir, 'prom-data');
   const proc = spawn(bin, [
@@ -54,12 +57,15 @@ export async function startPrometheus(dir: string, bin = 'prometheus'): Promise<
   const until = Date.now() + 60_000;
   for (;;) {
     if (proc.exitCode !== null) throw new Error(`prometheus exited ${proc.exitCode}: ${output().slice(-3000)}`);
+    if (Date.now() > until) {
+      proc.kill('SIGKILL');
+      throw new Error(`prometheus not ready in 60 s: ${output().slice(-3000)}`);
+    }
     try {
       if ((await fetch(`${url}/-/ready`)).ok) break;
     } catch {
       // not listening yet
     }
-    if (Date.now() > until) throw new Error(`prometheus not ready in 60 s: ${output().slice(-3000)}`);
     await sleep(200);
   }
   return { proc, url, dataDir, output };

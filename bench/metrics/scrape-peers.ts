@@ -4,10 +4,8 @@
  * started, waited for and handed back as children; the caller stops them with stopChild.
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { writeFileSync } from 'node:fs';
 import net from 'node:net';
-import { join } from 'node:path';
-import type { PrometheusPeer } from './prometheus-peer.js';
+import { startPrometheus, type PrometheusPeer } from './prometheus-peer.js';
 import { captureOutput, sleep } from './proc.js';
 
 export const NODE_EXPORTER_BIN = '/usr/bin/prometheus-node-exporter';
@@ -82,26 +80,7 @@ export function scrapeJobYaml(job: string, target: string, intervalS: number, in
  * waits for /-/ready. The admin API is on (prometheusDisk takes a snapshot through it).
  */
 export async function startScrapingPrometheus(dir: string, job: string, target: string, intervalS: number, bin = 'prometheus'): Promise<PrometheusPeer> {
-  const cfg = join(dir, 'prometheus.yml');
-  writeFileSync(cfg, `global:\n  scrape_interval: ${intervalS}s\n  scrape_timeout: ${intervalS}s\nscrape_configs:\n${scrapeJobYaml(job, target, intervalS, '  ')}\n`);
-  const port = await freePort();
-  const dataDir = join(dir, 'prom-data');
-  const proc = spawn(bin, [
-    `--config.file=${cfg}`,
-    `--storage.tsdb.path=${dataDir}`,
-    `--web.listen-address=127.0.0.1:${port}`,
-    '--web.enable-admin-api',
-    '--storage.tsdb.retention.time=30d',
-  ], { stdio: ['ignore', 'pipe', 'pipe'] });
-  const output = captureOutput(proc);
-  const url = `http://127.0.0.1:${port}`;
-  try {
-    await waitReady(proc, `${url}/-/ready`, output, 'prometheus');
-  } catch (e) {
-    proc.kill('SIGKILL');
-    throw e;
-  }
-  return { proc, url, dataDir, output };
+  return startPrometheus(dir, bin, `global:\n  scrape_interval: ${intervalS}s\n  scrape_timeout: ${intervalS}s\nscrape_configs:\n${scrapeJobYaml(job, target, intervalS, '  ')}\n`);
 }
 
 /** A value from the Prometheus HTTP API (`"+Inf"`, `"-Inf"`, `"NaN"` or a decimal). */
